@@ -1,0 +1,48 @@
+# go-plugin for Rust — build, test and demo entry points.
+#
+#   make test          every test: unit tests, Rust↔Rust tests and the cross-tests against real Go
+#   make interop-test  only the cross-tests (builds the Go subjects first)
+#   make demo          a Go host driving the Rust KV plugin, and back
+#   make lint          rustfmt + clippy, warnings are errors
+#
+# Go subjects are built from the Go module proxy into target/go (never committed).
+
+GO_PLUGIN_VERSION := v1.8.0
+GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=
+GO_DIR := $(CURDIR)/target/go
+GO_EXAMPLES := grpc grpc/plugin-go-grpc negotiated streaming
+CARGO_TEST := cargo test --locked
+
+.PHONY: test unit-test interop-test go-subjects demo lint check-go
+
+test: go-subjects
+	$(CARGO_TEST) --all-targets
+	$(CARGO_TEST) --doc
+
+unit-test:
+	$(CARGO_TEST) --lib --doc
+
+interop-test: go-subjects
+	$(CARGO_TEST) --test go_host
+
+check-go:
+	@command -v go >/dev/null || { echo "error: Go is not installed; the cross-tests need Go >= 1.24 (https://go.dev/dl or your package manager)"; exit 1; }
+
+# Every Go host and plugin the cross-tests run. Each example gets its own GOBIN: several binaries
+# share a name.
+go-subjects: check-go
+	@mkdir -p $(GO_DIR)/bin
+	cd go-testdata && $(GO_ENV) go build -o $(GO_DIR)/bin/gohost ./gohost
+	@for e in $(GO_EXAMPLES); do \
+		dir=$(GO_DIR)/examples/$$(echo $$e | tr / _); mkdir -p $$dir; \
+		echo "go install github.com/hashicorp/go-plugin/examples/$$e@$(GO_PLUGIN_VERSION)"; \
+		GOBIN=$$dir $(GO_ENV) go install github.com/hashicorp/go-plugin/examples/$$e@$(GO_PLUGIN_VERSION) || exit 1; \
+	done
+
+demo: go-subjects
+	cargo build --locked --examples
+	./scripts/demo.sh
+
+lint:
+	cargo fmt --check
+	cargo clippy --locked --all-targets -- -D warnings

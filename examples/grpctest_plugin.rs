@@ -1,0 +1,133 @@
+//! A Rust counterpart of go-plugin's test helper plugin: serves `grpctest.Test` (go-plugin's test
+//! suite service) under the plugin name `test` for app versions 1 and 2, with the cookie
+//! `TEST_MAGIC_COOKIE=test`. The cross-tests drive it from real Go hosts.
+//!
+//! * `Double(n)` → `2n`; `Stream` echoes every input;
+//! * `PrintKV(key, value)` logs "message from plugin" with `key=value` at every level;
+//! * `PrintStdio(stdout, stderr)` writes the bytes to the process's stdout and stderr;
+//! * `Panic(message)` panics.
+//!
+//! Arguments: `--tcp` listens on TCP; `--test-mode` serves in test mode and prints the reattach
+//! JSON on stdout instead of a handshake, until its stdin closes.
+
+use std::io::Write;
+
+use go_plugin::handshake::HandshakeConfig;
+use go_plugin::plugin::{serve, serve_test, ListenerKind, PluginSet, Reflected, ServeConfig};
+use go_plugin::proto::grpctest::print_kv_request::Value;
+use go_plugin::proto::grpctest::test_server::{Test, TestServer};
+use go_plugin::proto::grpctest::*;
+use tokio::io::AsyncReadExt;
+use tokio_stream::StreamExt;
+use tonic::{Request, Response, Status, Streaming};
+
+struct TestService;
+
+type Outputs =
+    std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<TestResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Test for TestService {
+    async fn double(
+        &self,
+        request: Request<TestRequest>,
+    ) -> Result<Response<TestResponse>, Status> {
+        let input = request.into_inner().input;
+        Ok(Response::new(TestResponse { output: input * 2 }))
+    }
+
+    async fn print_kv(
+        &self,
+        request: Request<PrintKvRequest>,
+    ) -> Result<Response<PrintKvResponse>, Status> {
+        let request = request.into_inner();
+        let key = request.key.as_str();
+        match request.value {
+            Some(Value::ValueInt(v)) => log_every_level(key, v),
+            Some(Value::ValueString(v)) => log_every_level(key, v.as_str()),
+            None => log_every_level(key, ""),
+        }
+        Ok(Response::new(PrintKvResponse {}))
+    }
+
+    async fn bidirectional(
+        &self,
+        _: Request<BidirectionalRequest>,
+    ) -> Result<Response<BidirectionalResponse>, Status> {
+        Err(Status::unimplemented(
+            "the broker ping-pong needs GrpcBroker dial/accept",
+        ))
+    }
+
+    type StreamStream = Outputs;
+
+    async fn stream(
+        &self,
+        request: Request<Streaming<TestRequest>>,
+    ) -> Result<Response<Outputs>, Status> {
+        let outputs = request
+            .into_inner()
+            .map(|r| r.map(|r| TestResponse { output: r.input }));
+        Ok(Response::new(Box::pin(outputs)))
+    }
+
+    async fn print_stdio(
+        &self,
+        request: Request<PrintStdioRequest>,
+    ) -> Result<Response<()>, Status> {
+        let PrintStdioRequest { stdout, stderr } = request.into_inner();
+        // Writes to stdout/stderr block while the host drains them: keep them off the async workers.
+        let written = tokio::task::spawn_blocking(move || {
+            std::io::stdout()
+                .write_all(&stdout)
+                .and_then(|_| std::io::stdout().flush())
+                .and_then(|_| std::io::stderr().write_all(&stderr))
+        })
+        .await
+        .map_err(|e| Status::internal(format!("writing stdio: {e}")))?;
+        written.map_err(|e| Status::internal(format!("writing stdio: {e}")))?;
+        Ok(Response::new(()))
+    }
+
+    async fn panic(&self, request: Request<PanicRequest>) -> Result<Response<()>, Status> {
+        panic!("{}", request.into_inner().message);
+    }
+}
+
+/// One "message from plugin" event per tracing level, with the key/value as a field.
+fn log_every_level<V: tracing::Value + Copy>(key: &str, value: V) {
+    macro_rules! at {
+        ($($level:ident),*) => {$(
+            tracing::$level!(key = key, value = value, "message from plugin");
+        )*};
+    }
+    at!(trace, debug, info, warn, error);
+}
+
+fn config() -> ServeConfig {
+    let test = |_: &_, routes: &mut tonic::service::RoutesBuilder| {
+        routes.add_service(TestServer::new(TestService));
+        Ok(())
+    };
+    let set = PluginSet::new().plugin("test", Reflected::new(test, FILE_DESCRIPTOR_SET));
+    let mut config = ServeConfig::new(HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "test"))
+        .version(1, set.clone())
+        .version(2, set);
+    if std::env::args().any(|a| a == "--tcp") {
+        config = config.listener(ListenerKind::Tcp);
+    }
+    config
+}
+
+#[tokio::main]
+async fn main() -> Result<(), go_plugin::Error> {
+    go_plugin::log::init().ok();
+    if !std::env::args().any(|a| a == "--test-mode") {
+        return serve(config()).await;
+    }
+    let server = serve_test(config()).await?;
+    println!("{}", server.reattach.to_json());
+    let mut sink = Vec::new();
+    let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    server.stop().await
+}

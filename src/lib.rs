@@ -1,0 +1,70 @@
+//! # go-plugin for Rust
+//!
+//! HashiCorp [go-plugin]'s wire protocol, so that Rust plugins run under real Go hosts (Terraform,
+//! go-plugin's example hosts, anything calling `plugin.NewClient`) and Rust hosts launch real Go
+//! plugins.
+//!
+//! ## A plugin in ten lines
+//!
+//! ```no_run
+//! use go_plugin::handshake::HandshakeConfig;
+//! use go_plugin::plugin::{serve, PluginSet, ServeConfig};
+//! use go_plugin::proto::kv::kv_server::{Kv, KvServer};
+//! # #[derive(Default)] struct MyKv;
+//! # #[tonic::async_trait] impl Kv for MyKv {
+//! #   async fn get(&self, _: tonic::Request<go_plugin::proto::kv::GetRequest>) -> Result<tonic::Response<go_plugin::proto::kv::GetResponse>, tonic::Status> { unimplemented!() }
+//! #   async fn put(&self, _: tonic::Request<go_plugin::proto::kv::PutRequest>) -> Result<tonic::Response<go_plugin::proto::kv::Empty>, tonic::Status> { unimplemented!() }
+//! # }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), go_plugin::Error> {
+//!     go_plugin::log::init().ok(); // tracing → hclog JSON on stderr
+//!     let set = PluginSet::new().plugin("kv", |_: &_, routes: &mut tonic::service::RoutesBuilder| {
+//!         routes.add_service(KvServer::new(MyKv));
+//!         Ok(())
+//!     });
+//!     let handshake = HandshakeConfig::new(1, "BASIC_PLUGIN", "hello");
+//!     serve(ServeConfig::new(handshake).version(1, set)).await
+//! }
+//! ```
+//!
+//! ## The protocol in one picture
+//!
+//! ```text
+//! host (go-plugin "client")                 plugin (go-plugin "server")
+//!   spawn with env: cookie, PLUGIN_PROTOCOL_VERSIONS=1,3, [PLUGIN_CLIENT_CERT]
+//!                                  ------>  check cookie, pick version, listen
+//!   read first stdout line        <------  1|3|unix|/tmp/plugin42|grpc|[cert]
+//!   gRPC over the socket (mTLS)   ------>  health, broker, stdio, controller, app services
+//!   GRPCController.Shutdown       ------>  exit; host kills after 2 s otherwise
+//! ```
+//!
+//! ## Go → Rust names
+//!
+//! | go-plugin | here |
+//! | --- | --- |
+//! | `Client` (the host side) | the host side (its own issue) |
+//! | `Serve`, `ServeConfig` | [`plugin::serve`], [`plugin::ServeConfig`] |
+//! | `ServeTestConfig` | [`plugin::serve_test`] |
+//! | `HandshakeConfig` | [`handshake::HandshakeConfig`] |
+//! | `PluginSet`, `VersionedPlugins` | [`plugin::PluginSet`], [`plugin::ServeConfig::version`] |
+//! | `GRPCPlugin.GRPCServer` | [`plugin::GrpcPlugin`] |
+//! | `GRPCBroker` | [`plugin::GrpcBroker`] |
+//! | `ReattachConfig` | [`reattach::ReattachConfig`] |
+//! | hclog JSON on stderr | [`log::HclogLayer`] |
+//!
+//! [go-plugin]: https://github.com/hashicorp/go-plugin
+
+#![warn(missing_docs)]
+
+pub mod env;
+pub mod error;
+pub mod grpc;
+pub mod handshake;
+pub mod log;
+pub mod plugin;
+pub mod proto;
+pub mod reattach;
+pub mod tls;
+
+pub use error::{Error, Result};

@@ -1,0 +1,182 @@
+//! The plugin side: what a plugin executable calls from `main` (go-plugin's `plugin.Serve`).
+//!
+//! ```text
+//! host                                     plugin (this module)
+//!  | env: cookie, PLUGIN_PROTOCOL_VERSIONS,  |
+//!  |      [PLUGIN_CLIENT_CERT], ...  -------> check cookie (else message on stderr, exit 1)
+//!  |                                         negotiate the app version, bind the listener,
+//!  |                                         redirect stdout/stderr into the stdio stream
+//!  | <------ stdout: 1|3|unix|/tmp/plugin42|grpc|[cert]
+//!  | ------- gRPC (TLS with AutoMTLS) ------> health `plugin` SERVING, reflection,
+//!  |                                         GRPCBroker, GRPCStdio, GRPCController,
+//!  |                                         the services of the negotiated plugin set
+//!  | ------- GRPCController.Shutdown -------> reply, stop serving, remove the socket, return
+//! ```
+//!
+//! A plugin registers its gRPC services through [`GrpcPlugin`] (go-plugin's `GRPCPlugin.GRPCServer`),
+//! grouped in a [`PluginSet`] per app protocol version, and calls [`serve`]:
+//!
+//! ```no_run
+//! use go_plugin::handshake::HandshakeConfig;
+//! use go_plugin::plugin::{serve, PluginSet, ServeConfig};
+//! use go_plugin::proto::kv::kv_server::KvServer;
+//! # #[derive(Default)] struct MyKv;
+//! # #[tonic::async_trait] impl go_plugin::proto::kv::kv_server::Kv for MyKv {
+//! #   async fn get(&self, _: tonic::Request<go_plugin::proto::kv::GetRequest>) -> Result<tonic::Response<go_plugin::proto::kv::GetResponse>, tonic::Status> { unimplemented!() }
+//! #   async fn put(&self, _: tonic::Request<go_plugin::proto::kv::PutRequest>) -> Result<tonic::Response<go_plugin::proto::kv::Empty>, tonic::Status> { unimplemented!() }
+//! # }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), go_plugin::Error> {
+//!     go_plugin::log::init().ok();
+//!     let kv = PluginSet::new().plugin("kv", |_: &_, routes: &mut tonic::service::RoutesBuilder| {
+//!         routes.add_service(KvServer::new(MyKv));
+//!         Ok(())
+//!     });
+//!     serve(ServeConfig::new(HandshakeConfig::new(1, "BASIC_PLUGIN", "hello")).version(1, kv)).await
+//! }
+//! ```
+
+mod incoming;
+pub mod listener;
+mod serve;
+pub mod stdio_capture;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tonic::service::RoutesBuilder;
+
+pub use crate::grpc::broker::GrpcBroker;
+pub use listener::ListenerKind;
+pub use serve::{serve, serve_test, TestServer};
+
+use crate::error::Error;
+use crate::handshake::HandshakeConfig;
+
+/// A plugin served over gRPC: adds its services to the plugin's server (go-plugin's
+/// `GRPCPlugin.GRPCServer`). Closures `Fn(&GrpcBroker, &mut RoutesBuilder) -> Result<(), Error>`
+/// implement it.
+pub trait GrpcPlugin: Send + Sync + 'static {
+    /// Adds this plugin's services to `routes`; `broker` opens extra connections to the host.
+    fn register(&self, broker: &GrpcBroker, routes: &mut RoutesBuilder) -> Result<(), Error>;
+
+    /// Encoded `FileDescriptorSet`s of the services, offered through gRPC reflection.
+    fn file_descriptor_sets(&self) -> Vec<&'static [u8]> {
+        Vec::new()
+    }
+}
+
+impl<F> GrpcPlugin for F
+where
+    F: Fn(&GrpcBroker, &mut RoutesBuilder) -> Result<(), Error> + Send + Sync + 'static,
+{
+    fn register(&self, broker: &GrpcBroker, routes: &mut RoutesBuilder) -> Result<(), Error> {
+        self(broker, routes)
+    }
+}
+
+/// A plugin together with the descriptors of its services, for reflection.
+pub struct Reflected<P> {
+    plugin: P,
+    descriptors: Vec<&'static [u8]>,
+}
+
+impl<P: GrpcPlugin> Reflected<P> {
+    /// Offers `descriptor` (an encoded `FileDescriptorSet`) through reflection next to `plugin`.
+    pub fn new(plugin: P, descriptor: &'static [u8]) -> Self {
+        Reflected {
+            plugin,
+            descriptors: vec![descriptor],
+        }
+    }
+}
+
+impl<P: GrpcPlugin> GrpcPlugin for Reflected<P> {
+    fn register(&self, broker: &GrpcBroker, routes: &mut RoutesBuilder) -> Result<(), Error> {
+        self.plugin.register(broker, routes)
+    }
+    fn file_descriptor_sets(&self) -> Vec<&'static [u8]> {
+        let mut all = self.plugin.file_descriptor_sets();
+        all.extend(&self.descriptors);
+        all
+    }
+}
+
+/// The plugins served for one app protocol version, by name (go-plugin's `PluginSet`).
+#[derive(Clone, Default)]
+pub struct PluginSet {
+    plugins: BTreeMap<String, Arc<dyn GrpcPlugin>>,
+}
+
+impl PluginSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        PluginSet::default()
+    }
+
+    /// Adds `plugin` under `name` (the name a host dispenses).
+    pub fn plugin(mut self, name: impl Into<String>, plugin: impl GrpcPlugin) -> Self {
+        self.plugins.insert(name.into(), Arc::new(plugin));
+        self
+    }
+
+    /// The plugins by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<dyn GrpcPlugin>)> {
+        self.plugins.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+impl std::fmt::Debug for PluginSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.plugins.keys()).finish()
+    }
+}
+
+/// Everything [`serve`] needs (go-plugin's `ServeConfig`).
+#[derive(Debug)]
+pub struct ServeConfig {
+    pub(crate) handshake: HandshakeConfig,
+    pub(crate) versions: BTreeMap<u32, PluginSet>,
+    pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
+    pub(crate) listener: ListenerKind,
+}
+
+impl ServeConfig {
+    /// A configuration with the given handshake and no plugins yet.
+    pub fn new(handshake: HandshakeConfig) -> Self {
+        ServeConfig {
+            handshake,
+            versions: BTreeMap::new(),
+            tls: None,
+            listener: ListenerKind::Auto,
+        }
+    }
+
+    /// Serves `set` when the host negotiates app version `version` (go-plugin's
+    /// `VersionedPlugins`); the host gets the highest version both sides know.
+    pub fn version(mut self, version: u32, set: PluginSet) -> Self {
+        self.versions.insert(version, set);
+        self
+    }
+
+    /// Serves `set` under the handshake's legacy `protocol_version` (go-plugin's `Plugins`);
+    /// replaces a versioned set of the same number, as in go-plugin.
+    pub fn plugins(self, set: PluginSet) -> Self {
+        let version = self.handshake.protocol_version;
+        self.version(version, set)
+    }
+
+    /// Uses this TLS configuration instead of AutoMTLS (go-plugin's `TLSProvider`); the host must
+    /// then be configured with matching TLS. Set ALPN `h2` in it for grpc-go hosts.
+    pub fn tls(mut self, config: rustls::ServerConfig) -> Self {
+        self.tls = Some(Arc::new(config));
+        self
+    }
+
+    /// Chooses the listener; the default is a Unix socket, as go-plugin does on Unix.
+    pub fn listener(mut self, kind: ListenerKind) -> Self {
+        self.listener = kind;
+        self
+    }
+}

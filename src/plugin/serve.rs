@@ -1,0 +1,277 @@
+//! [`serve`] and [`serve_test`]: the plugin's whole life, from the cookie check to the removal of
+//! its socket. The order follows go-plugin's `Serve` (PROTOCOL.md §1.4, §2, §4.2, §7.6, §7.8).
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::service::RoutesBuilder;
+use tonic_health::ServingStatus;
+
+use super::incoming::incoming;
+use super::listener::PluginListener;
+use super::stdio_capture::redirect_stdio;
+use super::{GrpcBroker, PluginSet, ServeConfig};
+use crate::env::{check_cookie, PluginEnv};
+use crate::error::Error;
+use crate::grpc::broker::BrokerStreamService;
+use crate::grpc::controller::Controller;
+use crate::grpc::stdio::{StdioService, StdioSource};
+use crate::handshake::{negotiate_version, HandshakeLine, Protocol};
+use crate::reattach::ReattachConfig;
+use crate::tls::{parse_pem_certificates, plugin_server_config, Identity};
+
+/// How long open connections may take to finish after a shutdown request before the server is
+/// dropped anyway (go-plugin stops hard; hosts wait at most 2 s before killing).
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
+/// Serves the plugins of `config` as a go-plugin plugin and returns after the host asked it to
+/// shut down (go-plugin's `plugin.Serve`). `main` should then return, so the process exits 0.
+///
+/// Like go-plugin, this **exits the process with status 1** when the magic cookie is missing or
+/// wrong, after printing go-plugin's message on stderr: the binary was run by a person, not by a
+/// host. It prints nothing but the handshake line on stdout; afterwards descriptors 1 and 2 feed
+/// the host's stdio stream, and logs written with [`crate::log`] go to the real stderr. SIGINT is
+/// ignored (the host decides when its plugins stop).
+pub async fn serve(config: ServeConfig) -> Result<(), Error> {
+    if let Err(e) = check_cookie(&config.handshake, |k| std::env::var(k).ok()) {
+        crate::log::write_real_stderr(&e.to_string());
+        std::process::exit(1);
+    }
+    crate::log::install_panic_hook();
+    let captured = redirect_stdio()?;
+    let shutdown = CancellationToken::new();
+    ignore_sigint(shutdown.clone())?;
+
+    let env = PluginEnv::from_process();
+    let ready = prepare(config, &env, Some(captured.source), shutdown.clone()).await?;
+    let line = ready.handshake_line(&env);
+    tracing::debug!(target: "go_plugin", network = %ready.listener.network(), address = %ready.listener.address(), "plugin address");
+    print_handshake(captured.real_stdout, &line)?;
+    ready.run(shutdown).await
+}
+
+/// A plugin served in test mode, in this process (go-plugin's `ServeTestConfig`).
+#[derive(Debug)]
+pub struct TestServer {
+    /// What a host needs to attach (`Test: true`, this process's pid).
+    pub reattach: ReattachConfig,
+    stop: CancellationToken,
+    task: JoinHandle<Result<(), Error>>,
+}
+
+impl TestServer {
+    /// Stops serving (closes the listener and removes the socket) and waits until that is done.
+    pub async fn stop(self) -> Result<(), Error> {
+        self.stop.cancel();
+        self.task
+            .await
+            .map_err(|e| Error::Config(format!("test server task failed: {e}")))?
+    }
+}
+
+/// Serves `config` in test mode: no cookie check, no handshake line, no SIGINT handling, no stdio
+/// redirection; the reattach configuration is returned instead of printed. Version negotiation
+/// still reads `PLUGIN_PROTOCOL_VERSIONS` and AutoMTLS still reacts to `PLUGIN_CLIENT_CERT`.
+pub async fn serve_test(config: ServeConfig) -> Result<TestServer, Error> {
+    let env = PluginEnv::from_process();
+    let stop = CancellationToken::new();
+    let ready = prepare(config, &env, None, stop.clone()).await?;
+    let reattach = ReattachConfig {
+        protocol: Protocol::Grpc,
+        protocol_version: ready.version,
+        network: ready.listener.network(),
+        address: ready.listener.address(),
+        pid: std::process::id(),
+        test: true,
+    };
+    let task = tokio::spawn(ready.run(stop.clone()));
+    Ok(TestServer {
+        reattach,
+        stop,
+        task,
+    })
+}
+
+/// A bound listener and a complete router, ready to announce and serve.
+struct Ready {
+    version: u32,
+    listener: Arc<PluginListener>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    server_cert: Option<Vec<u8>>,
+    routes: RoutesBuilder,
+}
+
+async fn prepare(
+    config: ServeConfig,
+    env: &PluginEnv,
+    stdio: Option<StdioSource>,
+    shutdown: CancellationToken,
+) -> Result<Ready, Error> {
+    for bad in &env.invalid_versions {
+        crate::log::write_real_stderr(&format!("server sent invalid plugin version {bad:?}\n"));
+    }
+    let ServeConfig {
+        handshake,
+        mut versions,
+        tls,
+        listener,
+    } = config;
+    let version = negotiate_version(&env.host_versions, versions.keys().copied())
+        .unwrap_or(handshake.protocol_version);
+    let set = versions.remove(&version).unwrap_or_default();
+
+    let listener = Arc::new(PluginListener::bind(listener, env).await?);
+    let (tls, server_cert) = match (tls, &env.client_cert_pem) {
+        (Some(user), _) => (Some(user), None),
+        (None, Some(pem)) => {
+            let (config, cert) = auto_mtls(pem)?;
+            (Some(Arc::new(config)), Some(cert))
+        }
+        (None, None) => (None, None),
+    };
+    let routes = routes(&set, stdio, shutdown).await?;
+    Ok(Ready {
+        version,
+        listener,
+        tls,
+        server_cert,
+        routes,
+    })
+}
+
+/// AutoMTLS on the plugin side: a fresh certificate, and the host's certificate as the only one
+/// accepted from clients. A host certificate that does not parse is logged, as go-plugin does; every
+/// connection will then fail.
+fn auto_mtls(host_pem: &str) -> Result<(rustls::ServerConfig, Vec<u8>), Error> {
+    tracing::debug!(target: "go_plugin", "configuring server automatic mTLS");
+    let trusted = parse_pem_certificates(host_pem).unwrap_or_else(|e| {
+        tracing::error!(target: "go_plugin", error = %e, "client cert provided but failed to parse");
+        Vec::new()
+    });
+    let own = Identity::generate()?;
+    let config = plugin_server_config(&own, trusted)?;
+    Ok((config, own.cert.to_vec()))
+}
+
+/// The services of a go-plugin gRPC server: health, reflection, broker, controller, stdio and the
+/// negotiated plugin set.
+async fn routes(
+    set: &PluginSet,
+    stdio: Option<StdioSource>,
+    shutdown: CancellationToken,
+) -> Result<RoutesBuilder, Error> {
+    let mut routes = RoutesBuilder::default();
+    let broker = GrpcBroker::new();
+    let mut descriptors: Vec<&'static [u8]> = vec![
+        crate::proto::plugin::FILE_DESCRIPTOR_SET,
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+    ];
+    for (name, plugin) in set.iter() {
+        plugin
+            .register(&broker, &mut routes)
+            .map_err(|e| Error::Config(format!("error registering {name:?}: {e}")))?;
+        for d in plugin.file_descriptor_sets() {
+            if !descriptors.contains(&d) {
+                descriptors.push(d);
+            }
+        }
+    }
+
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status("plugin", ServingStatus::Serving)
+        .await;
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
+    routes.add_service(health);
+
+    // Both reflection versions describe every service, themselves included, as Go's do.
+    let mut reflection_v1 =
+        tonic_reflection::server::Builder::configure().include_reflection_service(false);
+    let mut reflection_v1alpha =
+        tonic_reflection::server::Builder::configure().include_reflection_service(false);
+    for d in &descriptors {
+        reflection_v1 = reflection_v1.register_encoded_file_descriptor_set(d);
+        reflection_v1alpha = reflection_v1alpha.register_encoded_file_descriptor_set(d);
+    }
+    let reflection_err =
+        |e: tonic_reflection::server::Error| Error::Config(format!("gRPC reflection: {e}"));
+    routes.add_service(reflection_v1.build_v1().map_err(reflection_err)?);
+    routes.add_service(reflection_v1alpha.build_v1alpha().map_err(reflection_err)?);
+
+    routes.add_service(BrokerStreamService::new(shutdown.clone()).into_service());
+    routes.add_service(Controller::new(shutdown.clone()).into_service());
+    if let Some(source) = stdio {
+        routes.add_service(StdioService::new(source, shutdown).into_service());
+    }
+    Ok(routes)
+}
+
+impl Ready {
+    fn handshake_line(&self, env: &PluginEnv) -> HandshakeLine {
+        HandshakeLine {
+            app_version: self.version,
+            network: self.listener.network(),
+            address: self.listener.address(),
+            protocol: Protocol::Grpc,
+            server_cert: self.server_cert.clone(),
+            multiplex: env.multiplex_announce.then_some(false),
+        }
+    }
+
+    /// Serves until `shutdown` is cancelled, then gives open calls a short grace, removes the
+    /// socket file and returns.
+    async fn run(self, shutdown: CancellationToken) -> Result<(), Error> {
+        let incoming = incoming(self.listener.clone(), self.tls);
+        let server = tonic::transport::Server::builder()
+            .add_routes(self.routes.routes())
+            .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
+        let deadline = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            result = server => result?,
+            _ = deadline => tracing::debug!(target: "go_plugin", "connections still open after shutdown; closing them"),
+        }
+        self.listener.remove_socket();
+        Ok(())
+    }
+}
+
+fn print_handshake(mut real_stdout: std::fs::File, line: &HandshakeLine) -> Result<(), Error> {
+    real_stdout
+        .write_all(format!("{line}\n").as_bytes())
+        .and_then(|_| real_stdout.flush())
+        .map_err(|e| Error::io("writing the handshake line to stdout", e))?;
+    // Keep the real stdout open for the life of the process, as a Go plugin does: hosts read it
+    // until it closes.
+    std::mem::forget(real_stdout);
+    Ok(())
+}
+
+/// Ignores SIGINT for as long as the plugin serves, logging each one at trace level like go-plugin.
+fn ignore_sigint(shutdown: CancellationToken) -> Result<(), Error> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupts = signal(SignalKind::interrupt())
+        .map_err(|e| Error::io("installing the SIGINT handler", e))?;
+    tokio::spawn(async move {
+        let mut count = 0u64;
+        loop {
+            tokio::select! {
+                Some(()) = interrupts.recv() => {
+                    count += 1;
+                    tracing::trace!(target: "go_plugin", count, "plugin received interrupt signal, ignoring");
+                }
+                _ = shutdown.cancelled() => break,
+            }
+        }
+    });
+    Ok(())
+}

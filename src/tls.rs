@@ -1,0 +1,382 @@
+//! AutoMTLS: throw-away certificates and TLS configurations that trust exactly one peer.
+//!
+//! With AutoMTLS each side makes a fresh self-signed certificate at start-up. The host passes its
+//! certificate to the plugin as PEM in `PLUGIN_CLIENT_CERT`; the plugin answers with its own as
+//! unpadded base64 DER in handshake field 6. Each side then trusts exactly that one certificate:
+//! the plugin requires the host's as a client certificate, the host accepts only the plugin's as
+//! the server certificate.
+//!
+//! go-plugin's certificates are ECDSA P-521 / SHA-512, `CA:TRUE`, used as leaf certificates.
+//! webpki refuses a CA certificate as an end entity and rustls' *ring* provider cannot verify
+//! P-521, so this module uses the aws-lc-rs provider and a *pinning* verifier: the peer must
+//! present the very certificate received out of band (byte-equal DER), and the handshake signature
+//! is checked with that certificate's key. Certificates made here mirror Go's (P-521, `CA:TRUE`,
+//! SAN `localhost`, client and server auth, 30 years) so that Go peers accept them.
+//!
+//! gRPC over TLS negotiates ALPN `h2`: grpc-go 1.67 and later refuse TLS connections without it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose, SerialNumber, PKCS_ECDSA_P521_SHA512,
+};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+
+use crate::error::Error;
+
+/// ALPN protocol id of HTTP/2, required by grpc-go on TLS connections.
+pub const ALPN_H2: &[u8] = b"h2";
+
+/// Validity of an AutoMTLS certificate, as go-plugin sets it: 262 980 hours (≈ 30 years).
+const VALIDITY_HOURS: i64 = 262_980;
+
+/// A certificate with its private key, as used by one side of AutoMTLS.
+pub struct Identity {
+    /// The certificate (DER).
+    pub cert: CertificateDer<'static>,
+    /// The private key (PKCS#8 DER).
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl Clone for Identity {
+    fn clone(&self) -> Self {
+        Identity {
+            cert: self.cert.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+impl fmt::Debug for Identity {
+    /// Never prints key material.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("cert_len", &self.cert.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Identity {
+    /// Makes a fresh certificate shaped like go-plugin's AutoMTLS certificates.
+    pub fn generate() -> Result<Identity, Error> {
+        let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512)
+            .map_err(tls_err("generating a P-521 key"))?;
+        let mut params = CertificateParams::new(vec!["localhost".to_string()])
+            .map_err(tls_err("certificate parameters"))?;
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "HashiCorp");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        let now = time::OffsetDateTime::now_utc();
+        params.not_before = now - time::Duration::seconds(30);
+        params.not_after = now + time::Duration::hours(VALIDITY_HOURS);
+        params.serial_number = Some(SerialNumber::from_slice(&random_serial()));
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+            KeyUsagePurpose::KeyAgreement,
+            KeyUsagePurpose::KeyCertSign,
+        ];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ClientAuth,
+            ExtendedKeyUsagePurpose::ServerAuth,
+        ];
+        params.use_authority_key_identifier_extension = false;
+        let cert = params
+            .self_signed(&key_pair)
+            .map_err(tls_err("self-signing the certificate"))?;
+        Ok(Identity {
+            cert: cert.der().clone(),
+            key: PrivateKeyDer::Pkcs8(key_pair.serialize_der().into()),
+        })
+    }
+
+    /// The certificate as PEM, as a host puts it in `PLUGIN_CLIENT_CERT`.
+    pub fn cert_pem(&self) -> String {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&self.cert);
+        let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+            pem.push('\n');
+        }
+        pem.push_str("-----END CERTIFICATE-----\n");
+        pem
+    }
+}
+
+/// Every `CERTIFICATE` block of a PEM text (go-plugin loads them all into the trusted pool).
+pub fn parse_pem_certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .filter_map(Result::ok)
+        .collect();
+    if certs.is_empty() {
+        return Err(Error::Tls(
+            "client cert provided but failed to parse: PLUGIN_CLIENT_CERT holds no PEM CERTIFICATE block".into(),
+        ));
+    }
+    Ok(certs)
+}
+
+/// The crypto provider: aws-lc-rs, the only rustls provider that verifies P-521.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// The plugin's TLS server configuration for AutoMTLS: present `own`, require a client
+/// certificate equal to one of `trusted`, ALPN `h2`.
+pub fn plugin_server_config(
+    own: &Identity,
+    trusted: Vec<CertificateDer<'static>>,
+) -> Result<rustls::ServerConfig, Error> {
+    let provider = provider();
+    let verifier = Arc::new(PinnedVerifier::new(trusted, provider.clone()));
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_err("TLS versions"))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![own.cert.clone()], own.key.clone_key())
+        .map_err(tls_err("loading the plugin certificate"))?;
+    config.alpn_protocols = vec![ALPN_H2.to_vec()];
+    Ok(config)
+}
+
+/// The host's TLS client configuration for AutoMTLS: present `own`, accept only a server
+/// certificate equal to one of `trusted`, ALPN `h2`.
+pub fn host_client_config(
+    own: &Identity,
+    trusted: Vec<CertificateDer<'static>>,
+) -> Result<rustls::ClientConfig, Error> {
+    let provider = provider();
+    let verifier = Arc::new(PinnedVerifier::new(trusted, provider.clone()));
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_err("TLS versions"))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_auth_cert(vec![own.cert.clone()], own.key.clone_key())
+        .map_err(tls_err("loading the host certificate"))?;
+    config.alpn_protocols = vec![ALPN_H2.to_vec()];
+    Ok(config)
+}
+
+/// Accepts exactly the certificates it was given (byte-equal), whatever their CA flag, and checks
+/// the handshake signature with the presented certificate's key.
+#[derive(Debug)]
+pub struct PinnedVerifier {
+    trusted: Vec<CertificateDer<'static>>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl PinnedVerifier {
+    /// A verifier trusting exactly `trusted`.
+    pub fn new(trusted: Vec<CertificateDer<'static>>, provider: Arc<CryptoProvider>) -> Self {
+        PinnedVerifier { trusted, provider }
+    }
+
+    fn check(&self, presented: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+        if self
+            .trusted
+            .iter()
+            .any(|t| t.as_ref() == presented.as_ref())
+        {
+            Ok(())
+        } else {
+            Err(rustls::Error::General(
+                "peer certificate is not the one announced for AutoMTLS (pinned certificate mismatch)".into(),
+            ))
+        }
+    }
+}
+
+impl ServerCertVerifier for PinnedVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.check(end_entity)
+            .map(|_| ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+impl ClientCertVerifier for PinnedVerifier {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        self.check(end_entity)
+            .map(|_| ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A random positive 128-bit serial number, like Go's `rand.Int(rand.Reader, 2^128)`.
+fn random_serial() -> [u8; 16] {
+    let mut serial = [0u8; 16];
+    provider()
+        .secure_random
+        .fill(&mut serial)
+        .expect("the system random source works");
+    serial[0] &= 0x7f;
+    serial
+}
+
+fn tls_err<E: fmt::Display>(what: &'static str) -> impl Fn(E) -> Error {
+    move |e| Error::Tls(format!("{what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_certificate_round_trips_through_pem() {
+        let id = Identity::generate().unwrap();
+        let pem = id.cert_pem();
+        assert!(
+            pem.starts_with("-----BEGIN CERTIFICATE-----\n")
+                && pem.ends_with("-----END CERTIFICATE-----\n")
+        );
+        assert!(pem.lines().all(|l| l.len() <= 64));
+        assert_eq!(parse_pem_certificates(&pem).unwrap(), vec![id.cert.clone()]);
+    }
+
+    #[test]
+    fn garbage_pem_is_a_clear_error() {
+        let err = parse_pem_certificates("not a certificate").unwrap_err();
+        assert!(err.to_string().contains("PLUGIN_CLIENT_CERT"));
+    }
+
+    #[test]
+    fn debug_never_shows_key_material() {
+        let id = Identity::generate().unwrap();
+        assert!(!format!("{id:?}").contains("key:"));
+    }
+
+    #[test]
+    fn pinned_verifier_accepts_only_the_announced_certificate() {
+        let a = Identity::generate().unwrap();
+        let b = Identity::generate().unwrap();
+        let verifier = PinnedVerifier::new(vec![a.cert.clone()], provider());
+        assert!(verifier.check(&a.cert).is_ok());
+        assert!(verifier.check(&b.cert).is_err());
+    }
+
+    #[tokio::test]
+    async fn mutual_tls_between_pinned_configs_negotiates_h2() {
+        let host = Identity::generate().unwrap();
+        let plugin = Identity::generate().unwrap();
+        let server = plugin_server_config(&plugin, vec![host.cert.clone()]).unwrap();
+        let client = host_client_config(&host, vec![plugin.cert.clone()]).unwrap();
+        let (a, b) = tokio::io::duplex(64 * 1024);
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+        let name = ServerName::try_from("localhost").unwrap();
+        let (s, c) = tokio::join!(acceptor.accept(a), connector.connect(name, b));
+        let (s, c) = (s.unwrap(), c.unwrap());
+        assert_eq!(c.get_ref().1.alpn_protocol(), Some(ALPN_H2));
+        assert_eq!(s.get_ref().1.alpn_protocol(), Some(ALPN_H2));
+    }
+
+    #[tokio::test]
+    async fn a_different_client_certificate_is_refused() {
+        let host = Identity::generate().unwrap();
+        let stranger = Identity::generate().unwrap();
+        let plugin = Identity::generate().unwrap();
+        let server = plugin_server_config(&plugin, vec![host.cert.clone()]).unwrap();
+        let client = host_client_config(&stranger, vec![plugin.cert.clone()]).unwrap();
+        let (a, b) = tokio::io::duplex(64 * 1024);
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+        let name = ServerName::try_from("localhost").unwrap();
+        let (s, _c) = tokio::join!(acceptor.accept(a), connector.connect(name, b));
+        assert!(s.is_err());
+    }
+}

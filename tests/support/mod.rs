@@ -1,0 +1,173 @@
+//! Shared helpers of the cross-tests: where the Go subjects and the Rust examples are, running a
+//! process with a deadline, short temp dirs, and checks that nothing was left behind.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// `target/debug` (or wherever this test binary was built).
+fn build_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The `target` directory.
+fn target_dir() -> PathBuf {
+    build_dir().parent().expect("target").to_path_buf()
+}
+
+/// A Rust example binary (cargo builds examples before running integration tests).
+pub fn rust_example(name: &str) -> PathBuf {
+    let path = build_dir().join("examples").join(name);
+    assert!(
+        path.exists(),
+        "Rust example {name} not found at {}; build it with `cargo build --examples`",
+        path.display()
+    );
+    path
+}
+
+/// A Go subject built by `make go-subjects` under `target/go`: `bin/gohost`,
+/// `examples/grpc/grpc`, ….
+pub fn go_subject(relative: &str) -> PathBuf {
+    let path = target_dir().join("go").join(relative);
+    assert!(
+        path.exists(),
+        "Go subject {} is missing: run `make go-subjects` (needs Go >= 1.24 and the Go module proxy), \
+         or run the whole suite with `make test`",
+        path.display()
+    );
+    path
+}
+
+/// A temp dir with a short path (Unix socket paths are limited to 108 bytes).
+pub fn short_tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("gp")
+        .tempdir_in("/tmp")
+        .expect("temp dir in /tmp")
+}
+
+/// What a finished process left.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub stdout_bytes: Vec<u8>,
+}
+
+impl Finished {
+    /// `key=value` lines of stdout (gohost's output contract).
+    pub fn values(&self) -> HashMap<String, String> {
+        self.stdout
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The value of `key`, or a panic showing the whole output.
+    pub fn value(&self, key: &str) -> String {
+        self.values().get(key).cloned().unwrap_or_else(|| {
+            panic!(
+                "no {key}= in output\nstdout:\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Panics with the output unless the process exited 0.
+    pub fn assert_success(&self) -> &Self {
+        assert!(
+            self.status.success(),
+            "process failed ({})\nstdout:\n{}\nstderr:\n{}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Runs `cmd` to completion, killing it (and failing the test) after `limit`.
+pub fn run(mut cmd: Command, limit: Duration) -> Finished {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let program = format!("{cmd:?}");
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {program}: {e}"));
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err.read_to_end(&mut buf);
+        buf
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for child") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{program} did not finish within {limit:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let stdout_bytes = out_reader.join().unwrap();
+    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned();
+    Finished {
+        status,
+        stdout: String::from_utf8_lossy(&stdout_bytes).into_owned(),
+        stderr,
+        stdout_bytes,
+    }
+}
+
+/// True while a process with this pid exists (and is not a zombie).
+pub fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+            .unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// Waits up to `limit` for the process to be gone; panics if it is still there.
+pub fn assert_process_gone(pid: u32, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while process_alive(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "plugin process {pid} is still running (leaked)"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The JSON entries of a go-plugin host log written with `-log`.
+pub fn log_entries(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
