@@ -10,7 +10,7 @@
 GO_PLUGIN_VERSION := v1.8.0
 GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=
 GO_DIR := $(CURDIR)/target/go
-GO_EXAMPLES := grpc grpc/plugin-go-grpc negotiated streaming
+GO_EXAMPLES := grpc grpc/plugin-go-grpc negotiated negotiated/plugin-go streaming
 CARGO_TEST := cargo test --locked
 
 .PHONY: test unit-test interop-test go-subjects demo lint check-go
@@ -23,7 +23,7 @@ unit-test:
 	$(CARGO_TEST) --lib --doc
 
 interop-test: go-subjects
-	$(CARGO_TEST) --test go_host
+	$(CARGO_TEST) --test go_host --test rust_host
 
 check-go:
 	@command -v go >/dev/null || { echo "error: Go is not installed; the cross-tests need Go >= 1.24 (https://go.dev/dl or your package manager)"; exit 1; }
@@ -33,6 +33,9 @@ check-go:
 go-subjects: check-go
 	@mkdir -p $(GO_DIR)/bin
 	cd go-testdata && $(GO_ENV) go build -o $(GO_DIR)/bin/gohost ./gohost
+	cd go-testdata && $(GO_ENV) go test -c -o $(GO_DIR)/bin/gp-helper github.com/hashicorp/go-plugin
+	cd go-testdata/oldhost && $(GO_ENV) go build -o $(GO_DIR)/bin/oldhost-v1.0.1 .
+	GOBIN=$(GO_DIR)/examples/v1.7.0 $(GO_ENV) go install github.com/hashicorp/go-plugin/examples/grpc/plugin-go-grpc@v1.7.0
 	@for e in $(GO_EXAMPLES); do \
 		dir=$(GO_DIR)/examples/$$(echo $$e | tr / _); mkdir -p $$dir; \
 		echo "go install github.com/hashicorp/go-plugin/examples/$$e@$(GO_PLUGIN_VERSION)"; \

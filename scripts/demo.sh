@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The demo: go-plugin's own example KV host (Go) loads the Rust kv_plugin, stores a value and reads
-# it back; the plugin's tracing logs show up in the Go host's log.
+# The demo, in both directions:
+#   go-plugin's own example KV host (Go) loads the Rust kv_plugin, stores a value and reads it back
+#   (the plugin's tracing logs show up in the Go host's log); then the Rust kv_host drives go-plugin's
+#   Go KV plugin (with AutoMTLS) and the Rust kv_plugin.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 host=$root/target/go/examples/grpc/grpc
@@ -23,3 +25,16 @@ grep -E 'plugin.sh: (get|put)' host.log || true
 
 say "The file the Rust plugin wrote (kv_hello):"
 cat kv_hello; echo
+
+rust_host=$root/target/debug/examples/kv_host
+go_plugin=$root/target/go/examples/grpc_plugin-go-grpc/plugin-go-grpc
+
+say "Rust host (kv_host) → Go plugin (go-plugin's plugin-go-grpc), with AutoMTLS: put and get"
+echo "\$ KV_AUTO_MTLS=1 KV_PROTO=grpc KV_PLUGIN=plugin-go-grpc kv_host put color blue"
+KV_AUTO_MTLS=1 KV_PROTO=grpc KV_PLUGIN="$go_plugin" RUST_LOG=info "$rust_host" put color blue
+echo "\$ KV_AUTO_MTLS=1 KV_PROTO=grpc KV_PLUGIN=plugin-go-grpc kv_host get color"
+KV_AUTO_MTLS=1 KV_PROTO=grpc KV_PLUGIN="$go_plugin" "$rust_host" get color
+
+say "Rust host → Rust plugin: get hello (the value stored above)"
+echo "\$ KV_PROTO=grpc KV_PLUGIN=kv_plugin kv_host get hello"
+KV_PROTO=grpc KV_PLUGIN="$plugin" RUST_LOG=info "$rust_host" get hello

@@ -128,6 +128,54 @@ impl PluginEnv {
     }
 }
 
+/// What a host passes to a plugin it launches, beyond its own environment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostEnv {
+    /// The cookie variable and value.
+    pub cookie: (String, String),
+    /// The app versions the host accepts (`PLUGIN_PROTOCOL_VERSIONS`).
+    pub versions: Vec<u32>,
+    /// TCP port range; go-plugin's defaults are 10000 and 25000.
+    pub ports: (u16, u16),
+    /// Ask for gRPC broker multiplexing (`PLUGIN_MULTIPLEX_GRPC=true`).
+    pub multiplex: bool,
+    /// The host's AutoMTLS certificate (PEM) for `PLUGIN_CLIENT_CERT`.
+    pub client_cert_pem: Option<String>,
+    /// `PLUGIN_UNIX_SOCKET_GROUP`.
+    pub socket_group: Option<String>,
+    /// `PLUGIN_UNIX_SOCKET_DIR`.
+    pub socket_dir: Option<PathBuf>,
+}
+
+impl HostEnv {
+    /// The variables in go-plugin's order (cookie, ports, versions, then the optional ones); set
+    /// after the rest of the plugin's environment so that they win.
+    pub fn variables(&self) -> Vec<(String, String)> {
+        let mut vars = vec![
+            (self.cookie.0.clone(), self.cookie.1.clone()),
+            (MIN_PORT.to_string(), self.ports.0.to_string()),
+            (MAX_PORT.to_string(), self.ports.1.to_string()),
+            (
+                PROTOCOL_VERSIONS.to_string(),
+                format_versions(&self.versions),
+            ),
+        ];
+        if self.multiplex {
+            vars.push((MULTIPLEX_GRPC.to_string(), "true".to_string()));
+        }
+        if let Some(pem) = &self.client_cert_pem {
+            vars.push((CLIENT_CERT.to_string(), pem.clone()));
+        }
+        if let Some(group) = &self.socket_group {
+            vars.push((UNIX_SOCKET_GROUP.to_string(), group.clone()));
+        }
+        if let Some(dir) = &self.socket_dir {
+            vars.push((UNIX_SOCKET_DIR.to_string(), dir.display().to_string()));
+        }
+        vars
+    }
+}
+
 /// Checks the magic cookie the way go-plugin's `Serve` does; the error's text is what must be
 /// printed on stderr before exiting with status 1.
 pub fn check_cookie(
@@ -248,6 +296,36 @@ mod tests {
         assert!(e.multiplex_announce && !e.multiplex_enable);
         let e = env(&[(MULTIPLEX_GRPC, "true")]);
         assert!(e.multiplex_announce && e.multiplex_enable);
+    }
+
+    #[test]
+    fn host_variables_follow_go_plugin_and_are_read_back_by_a_plugin() {
+        let host = HostEnv {
+            cookie: ("BASIC_PLUGIN".into(), "hello".into()),
+            versions: vec![5, 6],
+            ports: (10000, 25000),
+            multiplex: true,
+            client_cert_pem: Some("PEM".into()),
+            socket_group: Some("staff".into()),
+            socket_dir: Some(PathBuf::from("/tmp/d")),
+        };
+        let vars = host.variables();
+        assert_eq!(vars[0], ("BASIC_PLUGIN".into(), "hello".into()));
+        assert_eq!(vars[3], (PROTOCOL_VERSIONS.into(), "5,6".into()));
+        let map: HashMap<_, _> = vars.into_iter().collect();
+        let plugin = PluginEnv::from_lookup(|k| map.get(k).cloned());
+        assert_eq!(plugin.port_range().unwrap(), (10000, 25000));
+        assert_eq!(plugin.host_versions, vec![5, 6]);
+        assert!(plugin.multiplex_enable && plugin.multiplex_announce);
+        assert_eq!(plugin.client_cert_pem.as_deref(), Some("PEM"));
+        assert_eq!(plugin.unix_socket_group, Some(Group::Name("staff".into())));
+        assert_eq!(plugin.unix_socket_dir, Some(PathBuf::from("/tmp/d")));
+        let minimal = HostEnv {
+            cookie: ("K".into(), "V".into()),
+            ..HostEnv::default()
+        }
+        .variables();
+        assert_eq!(minimal.len(), 4);
     }
 
     #[test]

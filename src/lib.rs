@@ -57,10 +57,12 @@
 
 #![warn(missing_docs)]
 
+mod conn;
 pub mod env;
 pub mod error;
 pub mod grpc;
 pub mod handshake;
+pub mod host;
 pub mod log;
 pub mod plugin;
 pub mod proto;

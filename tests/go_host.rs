@@ -218,6 +218,36 @@ fn item11_handshake_line_has_six_fields_and_a_seventh_only_on_request() {
 }
 
 #[test]
+fn item11_a_go_plugin_v1_0_1_host_accepts_the_line() {
+    // go-plugin v1.0.1 splits the handshake into at most six parts and has no stdio service.
+    for args in [&["double", "21"][..], &["-automtls", "double", "21"]] {
+        let mut cmd = Command::new(go_subject("bin/oldhost-v1.0.1"));
+        cmd.arg("-plugin")
+            .arg(rust_example("grpctest_plugin"))
+            .args(args);
+        let done = run(cmd, LIMIT);
+        done.assert_success();
+        assert_eq!(done.value("double"), "42", "{args:?}");
+        let kill_ms: u64 = done.value("kill_ms").parse().unwrap();
+        assert!(
+            kill_ms < 2000,
+            "v1.0.1 host had to wait {kill_ms} ms for the plugin to exit"
+        );
+    }
+}
+
+#[test]
+fn item31_63_kill_shuts_the_plugin_down_without_a_hard_kill_and_removes_its_socket() {
+    let host = GoHost::new();
+    let done = host.run(&["ping"]);
+    done.assert_success();
+    // assert_orderly_end: Kill under 2 s, no "plugin failed to exit gracefully", "plugin exited"
+    // logged, the process gone and the socket file removed.
+    host.assert_orderly_end(&done);
+    assert_eq!(done.value("exited"), "true");
+}
+
+#[test]
 fn item13_go_host_negotiates_the_highest_common_version() {
     let host = GoHost::new();
     assert_eq!(

@@ -6,65 +6,14 @@
 //! is logged and the connection dropped.
 
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::transport::server::Connected;
 
 use super::listener::PluginListener;
-
-/// Anything a connection can be: a Unix or TCP socket, possibly wrapped in TLS.
-pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
-
-/// One accepted connection.
-pub struct Conn(Box<dyn Io>);
-
-impl Connected for Conn {
-    type ConnectInfo = ();
-    fn connect_info(&self) -> Self::ConnectInfo {}
-}
-
-impl AsyncRead for Conn {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Conn {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.0).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0).poll_shutdown(cx)
-    }
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.0).poll_write_vectored(cx, bufs)
-    }
-    fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
-    }
-}
+use crate::conn::{Conn, Io};
 
 /// Accepts connections from `listener` until the returned stream is dropped.
 pub fn incoming(
@@ -89,14 +38,14 @@ pub fn incoming(
             let tx = tx.clone();
             match &acceptor {
                 None => {
-                    let _ = tx.send(Ok(Conn(socket))).await;
+                    let _ = tx.send(Ok(Conn::new(socket))).await;
                 }
                 Some(acceptor) => {
                     let acceptor = acceptor.clone();
                     tokio::spawn(async move {
                         match acceptor.accept(socket).await {
                             Ok(tls) => {
-                                let _ = tx.send(Ok(Conn(Box::new(tls)))).await;
+                                let _ = tx.send(Ok(Conn::new(tls))).await;
                             }
                             Err(e) => {
                                 tracing::warn!(target: "go_plugin", error = %e, "TLS handshake with host failed")

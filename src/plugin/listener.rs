@@ -140,10 +140,7 @@ async fn bind_tcp(env: &PluginEnv) -> Result<PluginListener, Error> {
 
 /// chgrp + chmod 0660, as go-plugin does for `PLUGIN_UNIX_SOCKET_GROUP`.
 fn set_group_permissions(path: &Path, group: &Group) -> Result<(), Error> {
-    let gid = match group {
-        Group::Id(gid) => *gid,
-        Group::Name(name) => lookup_gid(name)?,
-    };
+    let gid = resolve_group(group)?;
     let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| {
         Error::Listener(format!(
             "socket path {} contains a NUL byte",
@@ -163,6 +160,14 @@ fn set_group_permissions(path: &Path, group: &Group) -> Result<(), Error> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
         .map_err(|e| Error::io(format!("chmod 0660 {}", path.display()), e))
+}
+
+/// The gid of a group given by number or name.
+pub fn resolve_group(group: &Group) -> Result<u32, Error> {
+    match group {
+        Group::Id(gid) => Ok(*gid),
+        Group::Name(name) => lookup_gid(name),
+    }
 }
 
 /// The gid of a group name (`getgrnam_r`).

@@ -1,0 +1,227 @@
+//! What a host is told before it starts a plugin (go-plugin's `ClientConfig`).
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::PluginConnection;
+use crate::handshake::{HandshakeConfig, Protocol};
+use crate::log::LogEntry;
+use crate::reattach::ReattachConfig;
+
+/// A writer shared with a background task (stdout/stderr sinks).
+pub type Sink = Arc<Mutex<dyn Write + Send>>;
+
+/// A hook called with every interpreted stderr line of the plugin: `(plugin name, entry)`.
+pub type LogHook = Arc<dyn Fn(&str, &LogEntry) + Send + Sync>;
+
+type Factory = Arc<dyn Fn(&PluginConnection) -> Box<dyn Any + Send> + Send + Sync>;
+
+/// The plugins a host can dispense for one app version, by name (go-plugin's `PluginSet` on the
+/// host side): each turns the connection into a typed client.
+#[derive(Clone, Default)]
+pub struct ClientSet {
+    pub(crate) factories: BTreeMap<String, Factory>,
+}
+
+impl ClientSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        ClientSet::default()
+    }
+
+    /// Adds a plugin: `make` builds its client from the connection (for example
+    /// `|c| KvClient::new(c.channel())`). [`super::Host::dispense`] returns what it builds.
+    pub fn plugin<T, F>(mut self, name: impl Into<String>, make: F) -> Self
+    where
+        T: Any + Send,
+        F: Fn(&PluginConnection) -> T + Send + Sync + 'static,
+    {
+        self.factories.insert(
+            name.into(),
+            Arc::new(move |c: &PluginConnection| Box::new(make(c)) as Box<dyn Any + Send>),
+        );
+        self
+    }
+}
+
+impl std::fmt::Debug for ClientSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.factories.keys()).finish()
+    }
+}
+
+/// How the plugin is reached: a new process, or one already running.
+#[derive(Debug)]
+pub(crate) enum Launch {
+    Command(std::process::Command),
+    Reattach(ReattachConfig),
+}
+
+/// Unix socket options (go-plugin's `UnixSocketConfig`).
+#[derive(Clone, Debug, Default)]
+pub struct UnixSocketConfig {
+    /// Parent of the per-plugin socket directory the host creates (`PLUGIN_UNIX_SOCKET_DIR`);
+    /// `None` lets the plugin use its temp dir.
+    pub temp_dir: Option<PathBuf>,
+    /// Group (name or gid) that must own the plugin's sockets (`PLUGIN_UNIX_SOCKET_GROUP`).
+    pub group: Option<String>,
+}
+
+/// Everything a [`super::Host`] needs. Built with the methods below; `handshake` and either
+/// [`HostConfig::command`] or [`HostConfig::reattach`] are required.
+pub struct HostConfig {
+    pub(crate) handshake: HandshakeConfig,
+    pub(crate) versions: BTreeMap<u32, ClientSet>,
+    pub(crate) launch: Vec<Launch>,
+    pub(crate) protocols: Vec<Protocol>,
+    pub(crate) auto_mtls: bool,
+    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) start_timeout: Duration,
+    pub(crate) skip_host_env: bool,
+    pub(crate) unix_socket: Option<UnixSocketConfig>,
+    pub(crate) sync_stdout: Option<Sink>,
+    pub(crate) sync_stderr: Option<Sink>,
+    pub(crate) stderr: Option<Sink>,
+    pub(crate) log_hook: Option<LogHook>,
+    pub(crate) managed: bool,
+    pub(crate) checksum: Option<Vec<u8>>,
+}
+
+impl HostConfig {
+    /// A configuration with go-plugin's defaults: gRPC only (go-plugin's own default is net/rpc
+    /// only; this crate speaks gRPC), no AutoMTLS, a start timeout of one minute.
+    pub fn new(handshake: HandshakeConfig) -> Self {
+        HostConfig {
+            handshake,
+            versions: BTreeMap::new(),
+            launch: Vec::new(),
+            protocols: vec![Protocol::Grpc],
+            auto_mtls: false,
+            tls: None,
+            start_timeout: Duration::from_secs(60),
+            skip_host_env: false,
+            unix_socket: None,
+            sync_stdout: None,
+            sync_stderr: None,
+            stderr: None,
+            log_hook: None,
+            managed: false,
+            checksum: None,
+        }
+    }
+
+    /// The plugins offered for app version `version` (go-plugin's `VersionedPlugins`).
+    pub fn version(mut self, version: u32, set: ClientSet) -> Self {
+        self.versions.insert(version, set);
+        self
+    }
+
+    /// The plugins under the handshake's legacy `protocol_version` (go-plugin's `Plugins`).
+    pub fn plugins(self, set: ClientSet) -> Self {
+        let version = self.handshake.protocol_version;
+        self.version(version, set)
+    }
+
+    /// Launches this command (go-plugin's `Cmd`). Its own environment variables are kept.
+    pub fn command(mut self, command: std::process::Command) -> Self {
+        self.launch.push(Launch::Command(command));
+        self
+    }
+
+    /// Attaches to a running plugin instead of launching one (go-plugin's `Reattach`).
+    pub fn reattach(mut self, config: ReattachConfig) -> Self {
+        self.launch.push(Launch::Reattach(config));
+        self
+    }
+
+    /// The transports accepted from the plugin.
+    pub fn allowed_protocols(mut self, protocols: &[Protocol]) -> Self {
+        self.protocols = protocols.to_vec();
+        self
+    }
+
+    /// Turns AutoMTLS on: fresh certificates on both sides, each pinning the other's.
+    pub fn auto_mtls(mut self, on: bool) -> Self {
+        self.auto_mtls = on;
+        self
+    }
+
+    /// Uses this TLS client configuration (go-plugin's `TLSConfig`); set ALPN `h2` in it.
+    pub fn tls(mut self, config: rustls::ClientConfig) -> Self {
+        self.tls = Some(Arc::new(config));
+        self
+    }
+
+    /// How long the plugin may take to print its handshake (default one minute).
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
+    /// Starts the plugin without the host's environment: it gets only the command's own variables
+    /// and go-plugin's (go-plugin's `SkipHostEnv`).
+    pub fn skip_host_env(mut self, skip: bool) -> Self {
+        self.skip_host_env = skip;
+        self
+    }
+
+    /// Socket directory and group for the plugin.
+    pub fn unix_socket(mut self, config: UnixSocketConfig) -> Self {
+        self.unix_socket = Some(config);
+        self
+    }
+
+    /// Receives what the plugin writes to its stdout (go-plugin's `SyncStdout`).
+    pub fn sync_stdout(mut self, sink: impl Write + Send + 'static) -> Self {
+        self.sync_stdout = Some(Arc::new(Mutex::new(sink)));
+        self
+    }
+
+    /// Receives what the plugin writes to its stderr (go-plugin's `SyncStderr`).
+    pub fn sync_stderr(mut self, sink: impl Write + Send + 'static) -> Self {
+        self.sync_stderr = Some(Arc::new(Mutex::new(sink)));
+        self
+    }
+
+    /// Receives the plugin's raw stderr log lines (go-plugin's `Stderr`).
+    pub fn stderr(mut self, sink: impl Write + Send + 'static) -> Self {
+        self.stderr = Some(Arc::new(Mutex::new(sink)));
+        self
+    }
+
+    /// Calls `hook` with every interpreted stderr line of the plugin (structured entries).
+    pub fn on_log(mut self, hook: impl Fn(&str, &LogEntry) + Send + Sync + 'static) -> Self {
+        self.log_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Registers the host for [`super::cleanup_hosts`] (go-plugin's `Managed`).
+    pub fn managed(mut self, managed: bool) -> Self {
+        self.managed = managed;
+        self
+    }
+
+    /// Refuses to start an executable whose SHA-256 differs from `checksum` (go-plugin's
+    /// `SecureConfig`).
+    pub fn checksum_sha256(mut self, checksum: Vec<u8>) -> Self {
+        self.checksum = Some(checksum);
+        self
+    }
+}
+
+impl std::fmt::Debug for HostConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostConfig")
+            .field("handshake", &self.handshake)
+            .field("versions", &self.versions)
+            .field("launch", &self.launch)
+            .field("protocols", &self.protocols)
+            .field("auto_mtls", &self.auto_mtls)
+            .field("start_timeout", &self.start_timeout)
+            .finish_non_exhaustive()
+    }
+}

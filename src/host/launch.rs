@@ -1,0 +1,291 @@
+//! Starting the plugin process and reading its handshake (go-plugin's `Start`, PROTOCOL.md §1, §2.4,
+//! §6.2, §7.1).
+//!
+//! The plugin gets the host's stdin; its stdout and stderr are pipes. Three background tasks run
+//! for the life of the process:
+//!
+//! * **stdout**: the first line goes to [`Launched::first_line`]; everything after it is read and
+//!   thrown away, so the plugin never blocks on a full pipe;
+//! * **stderr**: each line goes raw to the user's stderr sink and, interpreted by
+//!   [`StderrClassifier`], to `tracing` (and the user's log hook); lines of any length stay whole;
+//! * **exit watcher**: owns the child, reaps it, publishes its exit status, and is the only one
+//!   that kills it (on request), so a pid is never signalled after it was reaped.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::config::{LogHook, Sink};
+use crate::error::Error;
+use crate::log::{LogEntry, StderrClassifier};
+
+/// go-plugin's text after "Unrecognized remote plugin message" (the runner's diagnosis).
+const DIAGNOSIS: &str =
+    "This usually means\n  the plugin was not compiled for this architecture,\n  \
+the plugin is missing dynamic-link libraries necessary to run,\n  \
+the plugin is not executable by this process due to file permissions, or\n  \
+the plugin failed to negotiate the initial go-plugin protocol handshake\n";
+
+/// How many of the plugin's last stderr lines a crash report quotes.
+const TAIL_LINES: usize = 20;
+
+/// A running plugin process.
+#[derive(Debug)]
+pub struct Launched {
+    /// The process id.
+    pub pid: u32,
+    /// The first stdout line, or `None` when stdout closed before one arrived.
+    pub first_line: oneshot::Receiver<Option<String>>,
+    /// The process: `None` while it runs, then its exit status.
+    pub exit: watch::Receiver<Option<ExitStatus>>,
+    kill: mpsc::UnboundedSender<()>,
+    tail: Arc<Mutex<VecDeque<String>>>,
+}
+
+/// Where the plugin's stderr goes.
+#[derive(Clone)]
+pub struct StderrOutputs {
+    /// The plugin's name for log entries (base name of the executable).
+    pub name: String,
+    /// Raw pass-through of every line (go-plugin's `ClientConfig.Stderr`).
+    pub raw: Option<Sink>,
+    /// Called with every interpreted line.
+    pub hook: Option<LogHook>,
+}
+
+impl Launched {
+    /// Asks the exit watcher to SIGKILL the process (no-op once it has exited).
+    pub fn kill(&self) {
+        let _ = self.kill.send(());
+    }
+
+    /// Waits until the process has exited.
+    pub async fn wait(&self) -> ExitStatus {
+        let mut exit = self.exit.clone();
+        loop {
+            if let Some(status) = *exit.borrow_and_update() {
+                return status;
+            }
+            if exit.changed().await.is_err() {
+                // The watcher is gone without a status; treat as exited.
+                return std::os::unix::process::ExitStatusExt::from_raw(0);
+            }
+        }
+    }
+
+    /// The plugin's last stderr lines, for error messages.
+    pub fn stderr_tail(&self) -> Vec<String> {
+        self.tail
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
+/// Spawns `command` (stdout and stderr piped, stdin inherited) and starts the background tasks.
+pub fn launch(mut command: Command, outputs: StderrOutputs) -> Result<Launched, Error> {
+    command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let program = format!("{:?}", command.as_std().get_program());
+    let mut child = command
+        .spawn()
+        .map_err(|e| Error::io(format!("starting plugin {program}"), e))?;
+    let pid = child.id().unwrap_or(0);
+    tracing::debug!(target: "go_plugin", path = %program, pid, "plugin started");
+
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (line_tx, first_line) = oneshot::channel();
+    tokio::spawn(read_stdout(stdout, line_tx));
+    let tail = Arc::new(Mutex::new(VecDeque::new()));
+    let stderr_done = tokio::spawn(pump_stderr(stderr, outputs, tail.clone()));
+
+    let (exit_tx, exit) = watch::channel(None);
+    let (kill, kill_rx) = mpsc::unbounded_channel();
+    tokio::spawn(watch_exit(child, kill_rx, exit_tx, stderr_done));
+    Ok(Launched {
+        pid,
+        first_line,
+        exit,
+        kill,
+        tail,
+    })
+}
+
+async fn read_stdout(stdout: impl AsyncRead + Unpin, first: oneshot::Sender<Option<String>>) {
+    let mut reader = BufReader::new(stdout);
+    let mut line = Vec::new();
+    let got = matches!(reader.read_until(b'\n', &mut line).await, Ok(n) if n > 0);
+    let _ = first.send(got.then(|| String::from_utf8_lossy(&line).into_owned()));
+    // Drain the rest so the plugin never blocks on a full pipe.
+    let mut sink = tokio::io::sink();
+    let _ = tokio::io::copy(&mut reader, &mut sink).await;
+}
+
+async fn pump_stderr(
+    stderr: impl AsyncRead + Unpin,
+    outputs: StderrOutputs,
+    tail: Arc<Mutex<VecDeque<String>>>,
+) {
+    let mut reader = BufReader::new(stderr);
+    let mut classifier = StderrClassifier::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let bytes = line.strip_suffix(b"\n").unwrap_or(&line);
+        if let Some(raw) = &outputs.raw {
+            // Byte for byte, each line ended by one newline (as go-plugin's pass-through).
+            let mut raw = raw.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = raw.write_all(bytes).and_then(|_| raw.write_all(b"\n"));
+        }
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let entry = classifier.classify(&text);
+        emit(&outputs.name, &entry);
+        if let Some(hook) = &outputs.hook {
+            hook(&outputs.name, &entry);
+        }
+        let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+        if tail.len() == TAIL_LINES {
+            tail.pop_front();
+        }
+        tail.push_back(text);
+    }
+}
+
+/// Re-logs one plugin line as a tracing event (target `go_plugin::plugin`, field `plugin` = the
+/// plugin's name, structured key/values rendered in `fields`).
+fn emit(name: &str, entry: &LogEntry) {
+    let fields = entry.fields_text();
+    let timestamp = entry.timestamp.as_deref().unwrap_or("");
+    macro_rules! at {
+        ($level:expr) => {
+            tracing::event!(target: "go_plugin::plugin", $level, plugin = name, fields = %fields, timestamp, "{}", entry.message)
+        };
+    }
+    match entry.level {
+        tracing::Level::TRACE => at!(tracing::Level::TRACE),
+        tracing::Level::DEBUG => at!(tracing::Level::DEBUG),
+        tracing::Level::INFO => at!(tracing::Level::INFO),
+        tracing::Level::WARN => at!(tracing::Level::WARN),
+        tracing::Level::ERROR => at!(tracing::Level::ERROR),
+    }
+}
+
+async fn watch_exit(
+    mut child: Child,
+    mut kill: mpsc::UnboundedReceiver<()>,
+    exit: watch::Sender<Option<ExitStatus>>,
+    stderr_done: tokio::task::JoinHandle<()>,
+) {
+    let status = tokio::select! {
+        status = child.wait() => status,
+        _ = kill.recv() => {
+            let _ = child.start_kill();
+            child.wait().await
+        }
+    };
+    let status = status.unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(0));
+    // Let the stderr pump finish the last lines (bounded: a grandchild may hold the pipe open).
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(200), stderr_done).await;
+    if status.success() {
+        tracing::info!(target: "go_plugin", %status, "plugin process exited");
+    } else {
+        tracing::error!(target: "go_plugin", %status, "plugin process exited");
+    }
+    let _ = exit.send(Some(status));
+}
+
+/// Waits for the first stdout line, the process exit or the start timeout, whichever comes first.
+pub(crate) async fn wait_for_handshake(
+    process: &mut Launched,
+    timeout: Duration,
+    program: &Path,
+) -> Result<String, Error> {
+    tracing::debug!(target: "go_plugin", plugin = %program.display(), "waiting for RPC address");
+    let exit = process.exit.clone();
+    let exited = async move {
+        let mut exit = exit;
+        let _ = exit.wait_for(Option::is_some).await;
+    };
+    tokio::select! {
+        line = &mut process.first_line => match line {
+            Ok(Some(line)) => Ok(line),
+            _ => Err(with_diagnosis(
+                Error::Handshake("Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout".into()),
+                program,
+            )),
+        },
+        _ = exited => {
+            let tail = process.stderr_tail().join("\n");
+            Err(Error::PluginExited(format!("plugin exited before we could connect{}", if tail.is_empty() { String::new() } else { format!("; its last stderr lines:\n{tail}") })))
+        }
+        _ = tokio::time::sleep(timeout) => Err(Error::Timeout("timeout while waiting for plugin to start".into())),
+    }
+}
+
+/// Adds go-plugin's diagnosis to "Unrecognized remote plugin message" errors.
+pub(crate) fn with_diagnosis(error: Error, program: &Path) -> Error {
+    match error {
+        Error::Handshake(message) if message.starts_with("Unrecognized remote plugin message") => {
+            let mode = std::fs::metadata(program)
+                .map(|m| {
+                    format!(
+                        "{:o}",
+                        std::os::unix::fs::PermissionsExt::mode(&m.permissions())
+                    )
+                })
+                .unwrap_or_else(|e| e.to_string());
+            Error::Handshake(format!(
+                "{message}\n{DIAGNOSIS}\nAdditional notes about plugin:\n  Path: {}\n  Mode: {mode}\n",
+                program.display()
+            ))
+        }
+        other => other,
+    }
+}
+
+/// The command with the environment contract applied (go-plugin's variables win).
+pub(crate) fn prepare_command(
+    mut command: std::process::Command,
+    skip_host_env: bool,
+    vars: Vec<(String, String)>,
+) -> tokio::process::Command {
+    if skip_host_env {
+        let own: Vec<_> = command
+            .get_envs()
+            .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned())))
+            .collect();
+        command.env_clear();
+        command.envs(own);
+    }
+    command.envs(vars);
+    tokio::process::Command::from(command)
+}
+
+/// The executable a command will run: a path as given, or a bare name looked up in `PATH`.
+pub(crate) fn resolve_program(program: &Path) -> PathBuf {
+    if program.components().count() > 1 {
+        return program.to_path_buf();
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(program))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| program.to_path_buf())
+}

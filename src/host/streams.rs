@@ -1,0 +1,118 @@
+//! The host's ends of go-plugin's internal services: the broker and stdio streams it opens right
+//! after connecting, `Shutdown` when it kills the plugin, and `Ping` (PROTOCOL.md §4.3–§4.5).
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+use tonic::Code;
+
+use super::config::Sink;
+use crate::error::Error;
+use crate::proto::plugin::grpc_broker_client::GrpcBrokerClient;
+use crate::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use crate::proto::plugin::grpc_stdio_client::GrpcStdioClient;
+use crate::proto::plugin::stdio_data::Channel as StdioChannel;
+use crate::proto::plugin::{ConnInfo, Empty};
+
+/// How long `kill` waits for the Shutdown reply (go-plugin waits forever; a wedged plugin must not
+/// wedge the host).
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Opens `GRPCBroker.StartStream` in the background; the returned sender keeps the host's side
+/// open (dropping it closes the stream). A plugin without a broker is tolerated.
+///
+/// Nothing here waits for the plugin: grpc-go sends a stream's response headers only with its
+/// first message, so awaiting them would block until the plugin has something to announce.
+pub fn start_broker_stream(channel: Channel) -> mpsc::Sender<ConnInfo> {
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        let mut incoming = match GrpcBrokerClient::new(channel)
+            .start_stream(ReceiverStream::new(rx))
+            .await
+        {
+            Ok(response) => response.into_inner(),
+            Err(status) => {
+                tracing::debug!(target: "go_plugin", error = %status, "broker stream not available");
+                return;
+            }
+        };
+        while let Some(Ok(info)) = incoming.next().await {
+            tracing::trace!(target: "go_plugin", service_id = info.service_id, address = %info.address, "broker announcement from plugin");
+        }
+    });
+    tx
+}
+
+/// Opens `GRPCStdio.StreamStdio` in the background and copies what arrives to the sinks until the
+/// stream ends. A plugin without the service (go-plugin before v1.1, minimal plugins) is tolerated.
+pub fn start_stdio_stream(channel: Channel, stdout: Option<Sink>, stderr: Option<Sink>) {
+    tokio::spawn(async move {
+        let mut stream = match GrpcStdioClient::new(channel).stream_stdio(()).await {
+            Ok(response) => response.into_inner(),
+            Err(status) if matches!(status.code(), Code::Unimplemented | Code::Unavailable) => {
+                tracing::warn!(target: "go_plugin", "stdio service not available, stdout/stderr syncing unavailable");
+                return;
+            }
+            Err(status) => {
+                // Typically the plugin shut down (its server closes the connection) before it
+                // ever had output to send.
+                tracing::debug!(target: "go_plugin", error = %status, "stdio stream ended before it opened");
+                return;
+            }
+        };
+        loop {
+            match stream.message().await {
+                Ok(Some(data)) => {
+                    let sink = match StdioChannel::try_from(data.channel) {
+                        Ok(StdioChannel::Stdout) => &stdout,
+                        Ok(StdioChannel::Stderr) => &stderr,
+                        _ => {
+                            tracing::warn!(target: "go_plugin", channel = data.channel, "unknown channel, dropping");
+                            continue;
+                        }
+                    };
+                    if let Some(sink) = sink {
+                        let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
+                        let _ = sink.write_all(&data.data).and_then(|_| sink.flush());
+                    }
+                }
+                Ok(None) => break,
+                Err(status) => {
+                    if !matches!(
+                        status.code(),
+                        Code::Unavailable | Code::Cancelled | Code::Unimplemented | Code::Unknown
+                    ) {
+                        tracing::error!(target: "go_plugin", error = %status, "error receiving data");
+                    }
+                    break;
+                }
+            }
+        }
+        tracing::debug!(target: "go_plugin", "received EOF, stopping recv loop");
+    });
+}
+
+/// Asks the plugin to shut down; the answer does not matter (the plugin may close the connection
+/// before replying).
+pub async fn shutdown(channel: Channel) {
+    let mut controller = GrpcControllerClient::new(channel);
+    if let Ok(Err(status)) =
+        tokio::time::timeout(SHUTDOWN_TIMEOUT, controller.shutdown(Empty {})).await
+    {
+        tracing::debug!(target: "go_plugin", error = %status, "shutdown call ended");
+    }
+}
+
+/// go-plugin's Ping: the health of service `plugin`.
+pub async fn ping(channel: Channel) -> Result<(), Error> {
+    let request = tonic_health::pb::HealthCheckRequest {
+        service: "plugin".into(),
+    };
+    tonic_health::pb::health_client::HealthClient::new(channel)
+        .check(request)
+        .await?;
+    Ok(())
+}

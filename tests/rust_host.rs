@@ -1,0 +1,722 @@
+//! Cross-tests, Rust host → Go plugin (RH→GP): the Rust host launches real go-plugin plugins —
+//! go-plugin's own test helper (`go test -c` of github.com/hashicorp/go-plugin, run in one of its
+//! helper modes) and the example KV plugins of v1.8.0 and v1.7.0. Each test names the
+//! PROTOCOL.md §8 item it checks.
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use go_plugin::handshake::{HandshakeConfig, Protocol};
+use go_plugin::host::{cleanup_hosts, sha256_file, ClientSet, Host, HostConfig, UnixSocketConfig};
+use go_plugin::log::LogEntry;
+use go_plugin::proto::grpctest::test_client::TestClient;
+use go_plugin::proto::grpctest::{
+    print_kv_request, PrintKvRequest, PrintStdioRequest, TestRequest,
+};
+use go_plugin::proto::kv::kv_client::KvClient;
+use go_plugin::proto::kv::{GetRequest, PutRequest};
+use support::*;
+use tonic::transport::Channel;
+
+/// go-plugin's test helper in `mode` (cookie `TEST_MAGIC_COOKIE=test`).
+fn helper(mode: &str) -> Command {
+    let mut cmd = Command::new(go_subject("bin/gp-helper"));
+    cmd.env("GO_WANT_HELPER_PROCESS", "1")
+        .args(["-test.run=TestHelperProcess", "--", mode]);
+    cmd
+}
+
+fn test_handshake() -> HandshakeConfig {
+    HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "test")
+}
+
+fn test_plugins() -> ClientSet {
+    ClientSet::new().plugin("test", |c| TestClient::new(c.channel()))
+}
+
+/// A host for a helper mode with the grpctest plugin set.
+fn helper_host(mode: &str) -> HostConfig {
+    HostConfig::new(test_handshake())
+        .plugins(test_plugins())
+        .command(helper(mode))
+}
+
+/// A shared in-memory writer.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buffer {
+    fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Collects the plugin log entries the host interprets.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<LogEntry>>>);
+
+impl Logs {
+    fn hook(&self) -> impl Fn(&str, &LogEntry) + Send + Sync + 'static {
+        let entries = self.0.clone();
+        move |_, entry| entries.lock().unwrap().push(entry.clone())
+    }
+    fn find(&self, message: &str) -> Option<LogEntry> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|e| e.message == message)
+            .cloned()
+    }
+}
+
+/// Waits until `pred` holds (checked every 20 ms), failing after `limit`.
+async fn eventually(limit: Duration, what: &str, pred: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !pred() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Kills the host and checks the plugin went away by itself, quickly, and left no socket.
+async fn kill_and_check(host: &Host) {
+    let reattach = host.reattach_config().expect("started");
+    let started = Instant::now();
+    host.kill().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "kill took {:?}",
+        started.elapsed()
+    );
+    assert!(host.exited());
+    assert_process_gone(reattach.pid, Duration::from_secs(2));
+    if reattach.network == go_plugin::handshake::Network::Unix {
+        assert!(
+            !Path::new(&reattach.address).exists(),
+            "socket {} left behind",
+            reattach.address
+        );
+    }
+}
+
+#[tokio::test]
+async fn item01_26_27_28_test_grpc_double_stream_ping() {
+    let host = Host::new(helper_host("test-grpc"));
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    assert_eq!(
+        test.double(TestRequest { input: 21 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        42
+    );
+    host.ping().await.unwrap();
+    let inputs = tokio_stream::iter([1, 2, 3].map(|input| TestRequest { input }));
+    let mut outputs = test.stream(inputs).await.unwrap().into_inner();
+    let mut got = Vec::new();
+    while let Some(r) = outputs.message().await.unwrap() {
+        got.push(r.output);
+    }
+    assert_eq!(got, [1, 2, 3]);
+    assert_eq!(host.negotiated_version(), 1);
+    kill_and_check(&host).await;
+}
+
+#[tokio::test]
+async fn item29_print_stdio_arrives_byte_exact() {
+    let (out, err) = (Buffer::default(), Buffer::default());
+    let host = Host::new(
+        helper_host("test-grpc")
+            .sync_stdout(out.clone())
+            .sync_stderr(err.clone()),
+    );
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    // The Go helper prints the bytes as a Go string: valid UTF-8 stays byte-exact.
+    let stdout: Vec<u8> = (0..200_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let stderr = "ünïcødé\n".repeat(5000).into_bytes();
+    test.print_stdio(PrintStdioRequest {
+        stdout: stdout.clone(),
+        stderr: stderr.clone(),
+    })
+    .await
+    .unwrap();
+    eventually(Duration::from_secs(10), "stdio", || {
+        out.bytes().len() >= stdout.len() && err.bytes().len() >= stderr.len()
+    })
+    .await;
+    assert!(out.bytes() == stdout, "stdout differs");
+    assert!(err.bytes() == stderr, "stderr differs");
+    kill_and_check(&host).await;
+}
+
+#[tokio::test]
+async fn item48_hclog_json_from_a_go_plugin_becomes_structured_entries() {
+    let logs = Logs::default();
+    let host = Host::new(helper_host("test-grpc").on_log(logs.hook()));
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    for (key, value) in [
+        ("foo", print_kv_request::Value::ValueString("bar".into())),
+        ("bar", print_kv_request::Value::ValueInt(12)),
+    ] {
+        test.print_kv(PrintKvRequest {
+            key: key.into(),
+            value: Some(value),
+        })
+        .await
+        .unwrap();
+    }
+    eventually(Duration::from_secs(5), "PrintKV log entries", || {
+        logs.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.message == "PrintKV called")
+            .count()
+            == 2
+    })
+    .await;
+    let entries: Vec<_> = logs
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.message == "PrintKV called")
+        .cloned()
+        .collect();
+    assert!(entries.iter().all(|e| e.level == tracing::Level::INFO));
+    assert!(
+        entries[0]
+            .fields
+            .contains(&("foo".into(), serde_json::Value::from("bar"))),
+        "{entries:?}"
+    );
+    assert!(
+        entries[1]
+            .fields
+            .contains(&("bar".into(), serde_json::Value::from(12))),
+        "{entries:?}"
+    );
+    kill_and_check(&host).await;
+}
+
+#[tokio::test]
+async fn item20_25_automtls_with_a_go_plugin() {
+    let host = Host::new(helper_host("test-grpc").auto_mtls(true));
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    assert_eq!(
+        test.double(TestRequest { input: 4 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        8
+    );
+    kill_and_check(&host).await;
+    // test-mtls serves app version 2.
+    let host = Host::new(
+        HostConfig::new(HandshakeConfig::new(2, "TEST_MAGIC_COOKIE", "test"))
+            .plugins(test_plugins())
+            .command(helper("test-mtls"))
+            .auto_mtls(true),
+    );
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    assert_eq!(
+        test.double(TestRequest { input: 5 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        10
+    );
+    assert_eq!(host.negotiated_version(), 2);
+    kill_and_check(&host).await;
+}
+
+#[tokio::test]
+async fn item10_four_field_line_means_netrpc_over_tcp() {
+    let host =
+        Host::new(helper_host("mock").allowed_protocols(&[Protocol::NetRpc, Protocol::Grpc]));
+    host.start().await.unwrap();
+    let reattach = host.reattach_config().unwrap();
+    assert_eq!(reattach.protocol, Protocol::NetRpc);
+    assert_eq!(reattach.network, go_plugin::handshake::Network::Tcp);
+    assert_eq!(reattach.address, ":1234");
+    host.kill().await;
+    assert!(host.exited());
+}
+
+#[tokio::test]
+async fn item12_plugin_version_not_offered_uses_go_text() {
+    let host = Host::new(helper_host("bad-version").allowed_protocols(&[Protocol::NetRpc]));
+    let err = host.start().await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "incompatible API version with plugin. Plugin version: 11, Client versions: [1]"
+    );
+    assert!(
+        host.exited(),
+        "the process must be gone after a failed start"
+    );
+}
+
+#[tokio::test]
+async fn item15_transport_not_allowed_uses_go_text() {
+    let host = Host::new(helper_host("mock"));
+    let err = host.start().await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "unsupported plugin protocol \"netrpc\". Supported: [grpc]"
+    );
+}
+
+#[tokio::test]
+async fn item16_start_timeout_kills_the_plugin() {
+    let host = Host::new(helper_host("start-timeout").start_timeout(Duration::from_millis(500)));
+    let started = Instant::now();
+    let err = host.start().await.unwrap_err().to_string();
+    assert_eq!(err, "timeout while waiting for plugin to start");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(host.exited());
+}
+
+#[tokio::test]
+async fn item17_bad_first_line_is_unrecognized_and_the_process_is_reaped() {
+    let host = Host::new(helper_host("invalid-rpc-address"));
+    let err = host.start().await.unwrap_err().to_string();
+    assert!(
+        err.starts_with("Unrecognized remote plugin message: lolinvalid\nThis usually means"),
+        "{err}"
+    );
+    host.kill().await;
+    assert!(host.exited());
+}
+
+#[tokio::test]
+async fn item02_plugin_without_cookie_fails_to_start() {
+    // The Go helper checks the cookie; a host with a different one gets no handshake line.
+    let host = Host::new(
+        HostConfig::new(HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "other"))
+            .plugins(test_plugins())
+            .command(helper("test-grpc")),
+    );
+    let err = host.start().await.unwrap_err().to_string();
+    assert!(
+        err.contains("Unrecognized remote plugin message")
+            || err.contains("plugin exited before we could connect"),
+        "{err}"
+    );
+    assert!(host.exited());
+}
+
+#[tokio::test]
+async fn item36_unknown_plugin_name() {
+    let host = Host::new(helper_host("test-grpc"));
+    let err = host
+        .dispense::<TestClient<Channel>>("nope")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "unknown plugin type: nope");
+    kill_and_check(&host).await;
+}
+
+#[tokio::test]
+async fn item45_46_47_stderr_lines_pass_through_and_are_classified() {
+    for (mode, lines) in [
+        (
+            "stderr",
+            vec![
+                ("HELLO", tracing::Level::DEBUG),
+                ("WORLD", tracing::Level::DEBUG),
+            ],
+        ),
+        (
+            "stderr-json",
+            vec![
+                ("[\"HELLO\"]", tracing::Level::DEBUG),
+                ("12345", tracing::Level::DEBUG),
+                ("{\"a\":1}", tracing::Level::DEBUG),
+            ],
+        ),
+        (
+            "level-warn-text",
+            vec![("[WARN] test line 98765", tracing::Level::WARN)],
+        ),
+    ] {
+        let (raw, logs) = (Buffer::default(), Logs::default());
+        let host = Host::new(
+            helper_host(mode)
+                .allowed_protocols(&[Protocol::NetRpc])
+                .stderr(raw.clone())
+                .on_log(logs.hook()),
+        );
+        host.start().await.unwrap();
+        eventually(Duration::from_secs(5), "the plugin to exit", || {
+            host.exited()
+        })
+        .await;
+        let expected_raw: String = lines.iter().map(|(l, _)| format!("{l}\n")).collect();
+        assert_eq!(
+            String::from_utf8(raw.bytes()).unwrap(),
+            expected_raw,
+            "{mode}"
+        );
+        for (line, level) in lines {
+            let entry = logs
+                .find(line)
+                .unwrap_or_else(|| panic!("{mode}: no entry {line}"));
+            assert_eq!(entry.level, level, "{mode}: {line}");
+        }
+        host.kill().await;
+    }
+}
+
+#[tokio::test]
+async fn item04_skip_host_env() {
+    // SAFETY: the variable is only read by the plugins these tests start.
+    unsafe { std::env::set_var("PLUGIN_TEST_SKIP_HOST_ENV", "1") };
+    for (mode, skip) in [
+        ("test-skip-host-env-true", true),
+        ("test-skip-host-env-false", false),
+    ] {
+        let host = Host::new(
+            helper_host(mode)
+                .allowed_protocols(&[Protocol::NetRpc])
+                .skip_host_env(skip),
+        );
+        host.start().await.unwrap();
+        eventually(Duration::from_secs(5), "the plugin to exit", || {
+            host.exited()
+        })
+        .await;
+        let status = host.exit_status().unwrap();
+        assert!(
+            status.success(),
+            "{mode}: the plugin saw the wrong environment ({status})"
+        );
+        host.kill().await;
+    }
+}
+
+#[test]
+fn item05_plugin_reads_the_hosts_stdin() {
+    // Re-run this test binary as the host, with "hello" on its stdin.
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "stdin_host_helper",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("GP_STDIN_HOST", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hello").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("stdin plugin exited: exit status: 0"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn stdin_host_helper() {
+    if std::env::var_os("GP_STDIN_HOST").is_none() {
+        return; // only meaningful as the child process of item05
+    }
+    let host = Host::new(helper_host("stdin").allowed_protocols(&[Protocol::NetRpc]));
+    host.start().await.unwrap();
+    eventually(Duration::from_secs(5), "the plugin to exit", || {
+        host.exited()
+    })
+    .await;
+    println!("stdin plugin exited: {}", host.exit_status().unwrap());
+}
+
+#[tokio::test]
+async fn item32_plugin_crash_is_noticed_and_calls_fail_clearly() {
+    let host = Host::new(helper_host("test-grpc"));
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    let pid = host.reattach_config().unwrap().pid;
+    // SAFETY: killing the plugin process this test started.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    tokio::time::timeout(Duration::from_secs(2), host.exited_token().cancelled())
+        .await
+        .expect("exit noticed within 2 s");
+    assert!(host.exit_status().is_some_and(|s| !s.success()));
+    assert!(test.double(TestRequest { input: 1 }).await.is_err());
+    host.kill().await;
+    // The host program carries on and can start a new instance.
+    let again = Host::new(helper_host("test-grpc"));
+    let mut test: TestClient<Channel> = again.dispense("test").await.unwrap();
+    assert_eq!(
+        test.double(TestRequest { input: 2 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        4
+    );
+    kill_and_check(&again).await;
+}
+
+#[tokio::test]
+async fn item53_handshake_for_an_address_nobody_listens_on() {
+    let dir = short_tempdir();
+    let script = write_script(
+        dir.path(),
+        "ghost",
+        "echo '1|1|unix|/nonexistent/plugin.sock|grpc|'; exec sleep 30",
+    );
+    let host = Host::new(
+        HostConfig::new(test_handshake())
+            .plugins(test_plugins())
+            .command(Command::new(&script)),
+    );
+    host.start().await.unwrap();
+    let err = host.ping().await.unwrap_err().to_string();
+    assert!(
+        err.contains("error connecting to the plugin at unix:/nonexistent/plugin.sock"),
+        "{err}"
+    );
+    let pid = host.reattach_config().unwrap().pid;
+    host.kill().await;
+    assert!(host.exited());
+    assert_process_gone(pid, Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn item49_50_panics_and_long_lines() {
+    let dir = short_tempdir();
+    let long = "x".repeat(200_000);
+    let script = write_script(
+        dir.path(),
+        "noisy",
+        &format!("echo '1|1|tcp|:1234'; echo '{long}' >&2; echo 'panic: boom' >&2; echo 'goroutine 1 [running]:' >&2"),
+    );
+    let (raw, logs) = (Buffer::default(), Logs::default());
+    let host = Host::new(
+        HostConfig::new(test_handshake())
+            .allowed_protocols(&[Protocol::NetRpc])
+            .command(Command::new(&script))
+            .stderr(raw.clone())
+            .on_log(logs.hook()),
+    );
+    host.start().await.unwrap();
+    eventually(Duration::from_secs(5), "the plugin to exit", || {
+        host.exited()
+    })
+    .await;
+    assert_eq!(
+        String::from_utf8(raw.bytes()).unwrap(),
+        format!("{long}\npanic: boom\ngoroutine 1 [running]:\n")
+    );
+    assert_eq!(logs.find(&long).unwrap().level, tracing::Level::DEBUG);
+    assert_eq!(
+        logs.find("panic: boom").unwrap().level,
+        tracing::Level::ERROR
+    );
+    assert_eq!(
+        logs.find("goroutine 1 [running]:").unwrap().level,
+        tracing::Level::ERROR
+    );
+    host.kill().await;
+}
+
+#[tokio::test]
+async fn item55_56_57_58_reattach_to_a_running_go_plugin() {
+    let first = Host::new(helper_host("test-grpc"));
+    first.start().await.unwrap();
+    let config = first.reattach_config().unwrap();
+    let second = Host::new(
+        HostConfig::new(test_handshake())
+            .plugins(test_plugins())
+            .reattach(config.clone()),
+    );
+    let mut test: TestClient<Channel> = second.dispense("test").await.unwrap();
+    assert_eq!(
+        test.double(TestRequest { input: 3 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        6
+    );
+    assert_eq!(second.reattach_config(), Some(config.clone()));
+    assert_eq!(second.negotiated_version(), 0);
+    // Not a test-mode plugin: the reattached host owns it and kills it.
+    second.kill().await;
+    assert_process_gone(config.pid, Duration::from_secs(3));
+    first.kill().await;
+    // Reattaching to what is gone fails clearly.
+    let gone = Host::new(
+        HostConfig::new(test_handshake())
+            .plugins(test_plugins())
+            .reattach(config),
+    );
+    let err = gone.start().await.unwrap_err().to_string();
+    assert!(err.starts_with("reattachment process not found"), "{err}");
+}
+
+#[tokio::test]
+async fn item61_checksum_is_verified_before_start() {
+    let plugin = go_subject("bin/gp-helper");
+    let wrong = Host::new(helper_host("test-grpc").checksum_sha256(vec![0; 32]));
+    let err = wrong.start().await.unwrap_err().to_string();
+    assert!(err.starts_with("checksums did not match"), "{err}");
+    assert!(
+        wrong.reattach_config().is_none(),
+        "the process must not have been started"
+    );
+    let right = Host::new(helper_host("test-grpc").checksum_sha256(sha256_file(&plugin).unwrap()));
+    right.ping().await.unwrap();
+    kill_and_check(&right).await;
+}
+
+#[tokio::test]
+async fn item06_socket_dir_is_created_for_the_plugin_and_removed() {
+    let dir = short_tempdir();
+    let host = Host::new(helper_host("test-grpc").unix_socket(UnixSocketConfig {
+        temp_dir: Some(dir.path().to_path_buf()),
+        group: None,
+    }));
+    host.ping().await.unwrap();
+    let address = PathBuf::from(host.reattach_config().unwrap().address);
+    let socket_dir = address.parent().unwrap().to_path_buf();
+    assert_eq!(socket_dir.parent(), Some(dir.path()));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&socket_dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    kill_and_check(&host).await;
+    assert!(!socket_dir.exists(), "socket dir left behind");
+}
+
+#[tokio::test]
+async fn item64_cleanup_hosts_kills_every_managed_host_in_parallel() {
+    let hosts: Vec<Host> = (0..3)
+        .map(|_| Host::new(helper_host("test-grpc").managed(true)))
+        .collect();
+    for host in &hosts {
+        host.ping().await.unwrap();
+    }
+    let started = Instant::now();
+    cleanup_hosts().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "cleanup took {:?}",
+        started.elapsed()
+    );
+    assert!(hosts.iter().all(Host::exited));
+}
+
+#[tokio::test]
+async fn kv_host_round_trip_with_go_plugins_v1_8_and_v1_7_with_and_without_automtls() {
+    for plugin in [
+        "examples/grpc_plugin-go-grpc/plugin-go-grpc",
+        "examples/v1.7.0/plugin-go-grpc",
+    ] {
+        for auto_mtls in [false, true] {
+            let dir = short_tempdir();
+            let run_kv = |args: &[&str]| {
+                let mut cmd = Command::new(rust_example("kv_host"));
+                cmd.env("KV_PROTO", "grpc")
+                    .env("KV_PLUGIN", go_subject(plugin))
+                    .env("KV_AUTO_MTLS", if auto_mtls { "1" } else { "0" })
+                    .current_dir(dir.path())
+                    .args(args);
+                run(cmd, Duration::from_secs(30))
+            };
+            run_kv(&["put", "hello", "world"]).assert_success();
+            let done = run_kv(&["get", "hello"]);
+            done.assert_success();
+            assert_eq!(
+                done.stdout, "world\n\nWritten from plugin-go-grpc\n",
+                "{plugin} mtls={auto_mtls}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn item13_negotiates_version_3_with_the_negotiated_example_plugin() {
+    let plugins = ClientSet::new().plugin("kv", |c| KvClient::new(c.channel()));
+    let dir = short_tempdir();
+    let mut command = Command::new(go_subject("examples/negotiated_plugin-go/plugin-go"));
+    command.current_dir(dir.path());
+    let host = Host::new(
+        HostConfig::new(HandshakeConfig::new(1, "BASIC_PLUGIN", "hello"))
+            .version(2, ClientSet::new())
+            .version(3, plugins)
+            .command(command),
+    );
+    let mut kv: KvClient<Channel> = host.dispense("kv").await.unwrap();
+    assert_eq!(host.negotiated_version(), 3);
+    kv.put(PutRequest {
+        key: "k".into(),
+        value: b"v".to_vec(),
+    })
+    .await
+    .unwrap();
+    let value = kv
+        .get(GetRequest { key: "k".into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .value;
+    assert_eq!(
+        String::from_utf8(value).unwrap(),
+        "v\n\nWritten from plugin version 3\nRead by plugin version 3\n"
+    );
+    kill_and_check(&host).await;
+}
+
+#[tokio::test]
+async fn fifty_start_kill_cycles_leave_nothing_behind() {
+    let fds_before = open_fds();
+    for _ in 0..50 {
+        let host = Host::new(helper_host("test-grpc"));
+        host.ping().await.unwrap();
+        kill_and_check(&host).await;
+    }
+    let fds_after = open_fds();
+    assert!(
+        fds_after <= fds_before + 5,
+        "file descriptors grew from {fds_before} to {fds_after}"
+    );
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}

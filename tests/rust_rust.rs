@@ -1,0 +1,202 @@
+//! Rust host ↔ Rust plugin: the crate's two halves together (no Go needed), over Unix sockets and
+//! TCP, with and without AutoMTLS.
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use go_plugin::handshake::{HandshakeConfig, Network};
+use go_plugin::host::{ClientSet, Host, HostConfig};
+use go_plugin::log::LogEntry;
+use go_plugin::proto::grpctest::test_client::TestClient;
+use go_plugin::proto::grpctest::{
+    print_kv_request, PrintKvRequest, PrintStdioRequest, TestRequest,
+};
+use go_plugin::reattach::ReattachConfig;
+use support::*;
+use tonic::transport::Channel;
+
+fn host_config(args: &[&str]) -> HostConfig {
+    let mut command = Command::new(rust_example("grpctest_plugin"));
+    command.args(args);
+    HostConfig::new(HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "test"))
+        .version(
+            1,
+            ClientSet::new().plugin("test", |c| TestClient::new(c.channel())),
+        )
+        .version(
+            2,
+            ClientSet::new().plugin("test", |c| TestClient::new(c.channel())),
+        )
+        .command(command)
+}
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+async fn double_and_kill(host: Host, expected_network: Network) {
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    assert_eq!(
+        test.double(TestRequest { input: 21 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        42
+    );
+    host.ping().await.unwrap();
+    assert_eq!(host.negotiated_version(), 2);
+    let reattach = host.reattach_config().unwrap();
+    assert_eq!(reattach.network, expected_network);
+    let started = Instant::now();
+    host.kill().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "kill took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        host.exit_status().unwrap().success(),
+        "the plugin did not exit by itself"
+    );
+    assert_process_gone(reattach.pid, Duration::from_secs(1));
+    if expected_network == Network::Unix {
+        assert!(!Path::new(&reattach.address).exists(), "socket left behind");
+    }
+}
+
+#[tokio::test]
+async fn unix_without_and_with_automtls() {
+    double_and_kill(Host::new(host_config(&[])), Network::Unix).await;
+    double_and_kill(Host::new(host_config(&[]).auto_mtls(true)), Network::Unix).await;
+}
+
+#[tokio::test]
+async fn tcp_without_and_with_automtls() {
+    double_and_kill(Host::new(host_config(&["--tcp"])), Network::Tcp).await;
+    double_and_kill(
+        Host::new(host_config(&["--tcp"]).auto_mtls(true)),
+        Network::Tcp,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn stdio_of_a_rust_plugin_reaches_a_rust_host_byte_exact() {
+    let (out, err) = (Buffer::default(), Buffer::default());
+    let host = Host::new(
+        host_config(&[])
+            .sync_stdout(out.clone())
+            .sync_stderr(err.clone()),
+    );
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    let stdout: Vec<u8> = (0..(1u32 << 20))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let stderr: Vec<u8> = stdout.iter().rev().copied().collect();
+    test.print_stdio(PrintStdioRequest {
+        stdout: stdout.clone(),
+        stderr: stderr.clone(),
+    })
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while out.0.lock().unwrap().len() < stdout.len() || err.0.lock().unwrap().len() < stderr.len() {
+        assert!(Instant::now() < deadline, "stdio did not arrive");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(*out.0.lock().unwrap() == stdout);
+    assert!(*err.0.lock().unwrap() == stderr);
+    host.kill().await;
+}
+
+#[tokio::test]
+async fn tracing_events_of_a_rust_plugin_arrive_as_entries_at_their_levels() {
+    let entries: Arc<Mutex<Vec<LogEntry>>> = Arc::default();
+    let sink = entries.clone();
+    let host = Host::new(host_config(&[]).on_log(move |_, e| sink.lock().unwrap().push(e.clone())));
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    let request = PrintKvRequest {
+        key: "foo".into(),
+        value: Some(print_kv_request::Value::ValueString("bar".into())),
+    };
+    test.print_kv(request).await.unwrap();
+    host.kill().await;
+    let entries = entries.lock().unwrap();
+    let levels: Vec<tracing::Level> = entries
+        .iter()
+        .filter(|e| e.message == "message from plugin")
+        .inspect(|e| {
+            assert!(e
+                .fields
+                .contains(&("value".into(), serde_json::Value::from("bar"))))
+        })
+        .map(|e| e.level)
+        .collect();
+    use tracing::Level;
+    assert_eq!(
+        levels,
+        [
+            Level::TRACE,
+            Level::DEBUG,
+            Level::INFO,
+            Level::WARN,
+            Level::ERROR
+        ]
+    );
+}
+
+#[tokio::test]
+async fn test_mode_plugin_is_reattached_and_not_killed() {
+    let mut plugin = Command::new(rust_example("grpctest_plugin"))
+        .arg("--test-mode")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(plugin.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let reattach = ReattachConfig::from_json(&serde_json::from_str(&line).unwrap()).unwrap();
+    assert!(reattach.test);
+    let config = HostConfig::new(HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "test"))
+        .plugins(ClientSet::new().plugin("test", |c| TestClient::new(c.channel())))
+        .reattach(reattach.clone());
+    let host = Host::new(config);
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    assert_eq!(
+        test.double(TestRequest { input: 1 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        2
+    );
+    assert_eq!(host.negotiated_version(), 1);
+    host.kill().await;
+    assert!(
+        process_alive(plugin.id()),
+        "kill must leave a test-mode plugin running"
+    );
+    drop(plugin.stdin.take());
+    assert!(plugin.wait().unwrap().success());
+    assert!(!Path::new(&reattach.address).exists(), "socket left behind");
+}
