@@ -7,7 +7,8 @@
 //! * `PrintStdio(stdout, stderr)` writes the bytes to the process's stdout and stderr;
 //! * `Panic(message)` panics.
 //!
-//! Arguments: `--tcp` listens on TCP; `--test-mode` serves in test mode and prints the reattach
+//! Arguments: `--tcp` listens on TCP; `--tls-dir DIR` serves explicit (non-automatic) TLS with
+//! `DIR/cert.pem` and `DIR/key.pem`; `--test-mode` serves in test mode and prints the reattach
 //! JSON on stdout instead of a handshake, until its stdin closes.
 
 use std::io::Write;
@@ -104,7 +105,7 @@ fn log_every_level<V: tracing::Value + Copy>(key: &str, value: V) {
     at!(trace, debug, info, warn, error);
 }
 
-fn config() -> ServeConfig {
+fn config() -> Result<ServeConfig, go_plugin::Error> {
     let test = |_: &_, routes: &mut tonic::service::RoutesBuilder| {
         routes.add_service(TestServer::new(TestService));
         Ok(())
@@ -113,19 +114,27 @@ fn config() -> ServeConfig {
     let mut config = ServeConfig::new(HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "test"))
         .version(1, set.clone())
         .version(2, set);
-    if std::env::args().any(|a| a == "--tcp") {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--tcp") {
         config = config.listener(ListenerKind::Tcp);
     }
-    config
+    if let Some(dir) = args.iter().position(|a| a == "--tls-dir").and_then(|i| args.get(i + 1)) {
+        let dir = std::path::Path::new(dir);
+        config = config.tls(go_plugin::tls::server_config_from_pem_files(
+            &dir.join("cert.pem"),
+            &dir.join("key.pem"),
+        )?);
+    }
+    Ok(config)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), go_plugin::Error> {
     go_plugin::log::init().ok();
     if !std::env::args().any(|a| a == "--test-mode") {
-        return serve(config()).await;
+        return serve(config()?).await;
     }
-    let server = serve_test(config()).await?;
+    let server = serve_test(config()?).await?;
     println!("{}", server.reattach.to_json());
     let mut sink = Vec::new();
     let _ = tokio::io::stdin().read_to_end(&mut sink).await;

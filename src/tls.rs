@@ -103,16 +103,58 @@ impl Identity {
 
     /// The certificate as PEM, as a host puts it in `PLUGIN_CLIENT_CERT`.
     pub fn cert_pem(&self) -> String {
-        use base64::Engine;
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&self.cert);
-        let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
-        for line in b64.as_bytes().chunks(64) {
-            pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-            pem.push('\n');
-        }
-        pem.push_str("-----END CERTIFICATE-----\n");
-        pem
+        pem("CERTIFICATE", &self.cert)
     }
+
+    /// The private key as PKCS#8 PEM (`PRIVATE KEY`), for writing to a key file.
+    pub fn key_pem(&self) -> String {
+        pem("PRIVATE KEY", self.key.secret_der())
+    }
+}
+
+/// PEM text: 64-column base64 between BEGIN/END lines, with a final newline.
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut text = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        text.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        text.push('\n');
+    }
+    text.push_str(&format!("-----END {label}-----\n"));
+    text
+}
+
+/// A TLS server configuration from PEM files (non-automatic TLS, go-plugin's `TLSProvider`):
+/// no client certificate required, ALPN `h2`.
+pub fn server_config_from_pem_files(cert: &std::path::Path, key: &std::path::Path) -> Result<rustls::ServerConfig, Error> {
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| Error::Tls(format!("reading certificates from {}: {e}", cert.display())))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| Error::Tls(format!("reading the private key from {}: {e}", key.display())))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(tls_err("TLS versions"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(tls_err("loading the certificate"))?;
+    config.alpn_protocols = vec![ALPN_H2.to_vec()];
+    Ok(config)
+}
+
+/// A TLS client configuration that trusts exactly `trusted` (pinned, CA flag ignored), without a
+/// client certificate, ALPN `h2`: explicit TLS towards a plugin with a self-signed certificate.
+pub fn pinned_client_config(trusted: Vec<CertificateDer<'static>>) -> Result<rustls::ClientConfig, Error> {
+    let provider = provider();
+    let verifier = Arc::new(PinnedVerifier::new(trusted, provider.clone()));
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_err("TLS versions"))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![ALPN_H2.to_vec()];
+    Ok(config)
 }
 
 /// Every `CERTIFICATE` block of a PEM text (go-plugin loads them all into the trusted pool).
@@ -326,6 +368,19 @@ mod tests {
         );
         assert!(pem.lines().all(|l| l.len() <= 64));
         assert_eq!(parse_pem_certificates(&pem).unwrap(), vec![id.cert.clone()]);
+    }
+
+    #[test]
+    fn key_and_certificate_files_load_as_a_server_config() {
+        let id = Identity::generate().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        std::fs::write(&cert, id.cert_pem()).unwrap();
+        std::fs::write(&key, id.key_pem()).unwrap();
+        let config = server_config_from_pem_files(&cert, &key).unwrap();
+        assert_eq!(config.alpn_protocols, vec![ALPN_H2.to_vec()]);
+        let err = server_config_from_pem_files(&key, &key).unwrap_err().to_string();
+        assert!(err.contains("key.pem") || err.contains("certificate"), "{err}");
     }
 
     #[test]

@@ -302,6 +302,22 @@ fn item20_a_host_with_a_different_client_certificate_is_refused() {
 }
 
 #[test]
+fn item23_explicit_tls_configured_by_the_plugin_and_the_go_host() {
+    let mut host = GoHost::new();
+    let identity = go_plugin::tls::Identity::generate().unwrap();
+    let dir = host.dir.path().to_path_buf();
+    std::fs::write(dir.join("cert.pem"), identity.cert_pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), identity.key_pem()).unwrap();
+    host.plugin = write_wrapper(&dir, "tls", &format!("exec {} --tls-dir {}", host.plugin.display(), dir.display()));
+    let ca = dir.join("cert.pem");
+    let done = host.run_ok(&["-tls-ca", ca.to_str().unwrap(), "double", "4"]);
+    assert_eq!(done.value("double"), "8");
+    // Without a TLS configuration the Go host speaks plaintext and its calls fail.
+    let done = host.run(&["-rpc-timeout", "3s", "double", "4"]);
+    assert!(!done.status.success(), "a plaintext call to a TLS plugin succeeded");
+}
+
+#[test]
 fn item24_certificate_field_is_unpadded_base64() {
     let pem = "-----BEGIN CERTIFICATE-----\nMIIBfzCCASWgAwIBAgIUEYdq\n-----END CERTIFICATE-----\n";
     let line = first_line(&[("PLUGIN_CLIENT_CERT", pem)]);

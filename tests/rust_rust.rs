@@ -96,6 +96,21 @@ async fn tcp_without_and_with_automtls() {
 }
 
 #[tokio::test]
+async fn explicit_tls_on_both_sides() {
+    let dir = short_tempdir();
+    let identity = go_plugin::tls::Identity::generate().unwrap();
+    std::fs::write(dir.path().join("cert.pem"), identity.cert_pem()).unwrap();
+    std::fs::write(dir.path().join("key.pem"), identity.key_pem()).unwrap();
+    let tls_dir = dir.path().to_str().unwrap();
+    let client_tls = go_plugin::tls::pinned_client_config(vec![identity.cert.clone()]).unwrap();
+    double_and_kill(Host::new(host_config(&["--tls-dir", tls_dir]).tls(client_tls)), Network::Unix).await;
+    // A host without TLS cannot talk to it.
+    let host = Host::new(host_config(&["--tls-dir", tls_dir]));
+    assert!(host.ping().await.is_err());
+    host.kill().await;
+}
+
+#[tokio::test]
 async fn stdio_of_a_rust_plugin_reaches_a_rust_host_byte_exact() {
     let (out, err) = (Buffer::default(), Buffer::default());
     let host = Host::new(

@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -47,6 +48,7 @@ type options struct {
 	autoMTLS        bool
 	wrongClientCert bool
 	manualMTLS      bool
+	tlsCA           string
 	socketDir       string
 	group           string
 	logFile         string
@@ -76,6 +78,7 @@ func run() int {
 	flag.BoolVar(&o.autoMTLS, "automtls", false, "enable go-plugin AutoMTLS")
 	flag.BoolVar(&o.wrongClientCert, "wrong-client-cert", false, "announce cert B in PLUGIN_CLIENT_CERT but present cert A (calls must fail)")
 	flag.BoolVar(&o.manualMTLS, "manual-mtls", false, "positive control for -wrong-client-cert: same hand-made TLS setup, but announce the cert actually presented")
+	flag.StringVar(&o.tlsCA, "tls-ca", "", "explicit (non-auto) TLS: trust only the PEM certificate(s) in this file, server name localhost")
 	flag.StringVar(&o.socketDir, "socket-dir", "", "UnixSocketConfig.TempDir; also installs a RunnerFunc")
 	flag.StringVar(&o.group, "group", "", "UnixSocketConfig.Group")
 	flag.StringVar(&o.logFile, "log", "", "host log file (JSON, trace level); default stderr")
@@ -212,6 +215,18 @@ func buildConfig(o *options, logger hclog.Logger) (*plugin.ClientConfig, error) 
 		Logger:           logger,
 		StartTimeout:     o.startTimeout,
 		AutoMTLS:         o.autoMTLS,
+	}
+
+	if o.tlsCA != "" {
+		pem, err := os.ReadFile(o.tlsCA)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("no PEM certificate in %s", o.tlsCA)
+		}
+		cfg.TLSConfig = &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
 	}
 
 	if o.socketDir != "" || o.group != "" {
