@@ -34,6 +34,7 @@ go-subjects: check-go
 	@mkdir -p $(GO_DIR)/bin
 	cd go-testdata && $(GO_ENV) go build -o $(GO_DIR)/bin/gohost ./gohost
 	cd go-testdata && $(GO_ENV) go test -c -o $(GO_DIR)/bin/gp-helper github.com/hashicorp/go-plugin
+	cd go-testdata && ln -sfn "$$($(GO_ENV) go list -m -f '{{.Dir}}' github.com/hashicorp/go-plugin)" $(GO_DIR)/go-plugin-src
 	cd go-testdata/oldhost && $(GO_ENV) go build -o $(GO_DIR)/bin/oldhost-v1.0.1 .
 	GOBIN=$(GO_DIR)/examples/v1.7.0 $(GO_ENV) go install github.com/hashicorp/go-plugin/examples/grpc/plugin-go-grpc@v1.7.0
 	@for e in $(GO_EXAMPLES); do \

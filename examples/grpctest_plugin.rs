@@ -118,7 +118,11 @@ fn config() -> Result<ServeConfig, go_plugin::Error> {
     if args.iter().any(|a| a == "--tcp") {
         config = config.listener(ListenerKind::Tcp);
     }
-    if let Some(dir) = args.iter().position(|a| a == "--tls-dir").and_then(|i| args.get(i + 1)) {
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--tls-dir")
+        .and_then(|i| args.get(i + 1))
+    {
         let dir = std::path::Path::new(dir);
         config = config.tls(go_plugin::tls::server_config_from_pem_files(
             &dir.join("cert.pem"),

@@ -127,11 +127,19 @@ fn pem(label: &str, der: &[u8]) -> String {
 
 /// A TLS server configuration from PEM files (non-automatic TLS, go-plugin's `TLSProvider`):
 /// no client certificate required, ALPN `h2`.
-pub fn server_config_from_pem_files(cert: &std::path::Path, key: &std::path::Path) -> Result<rustls::ServerConfig, Error> {
+pub fn server_config_from_pem_files(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<rustls::ServerConfig, Error> {
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
         .map_err(|e| Error::Tls(format!("reading certificates from {}: {e}", cert.display())))?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| Error::Tls(format!("reading the private key from {}: {e}", key.display())))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        Error::Tls(format!(
+            "reading the private key from {}: {e}",
+            key.display()
+        ))
+    })?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(tls_err("TLS versions"))?
@@ -144,7 +152,9 @@ pub fn server_config_from_pem_files(cert: &std::path::Path, key: &std::path::Pat
 
 /// A TLS client configuration that trusts exactly `trusted` (pinned, CA flag ignored), without a
 /// client certificate, ALPN `h2`: explicit TLS towards a plugin with a self-signed certificate.
-pub fn pinned_client_config(trusted: Vec<CertificateDer<'static>>) -> Result<rustls::ClientConfig, Error> {
+pub fn pinned_client_config(
+    trusted: Vec<CertificateDer<'static>>,
+) -> Result<rustls::ClientConfig, Error> {
     let provider = provider();
     let verifier = Arc::new(PinnedVerifier::new(trusted, provider.clone()));
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
@@ -379,8 +389,13 @@ mod tests {
         std::fs::write(&key, id.key_pem()).unwrap();
         let config = server_config_from_pem_files(&cert, &key).unwrap();
         assert_eq!(config.alpn_protocols, vec![ALPN_H2.to_vec()]);
-        let err = server_config_from_pem_files(&key, &key).unwrap_err().to_string();
-        assert!(err.contains("key.pem") || err.contains("certificate"), "{err}");
+        let err = server_config_from_pem_files(&key, &key)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("key.pem") || err.contains("certificate"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -36,7 +36,10 @@ impl GoHost {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(go_subject("bin/gohost"));
+        // TMPDIR: the plugin's socket lands in this test's dir, so even a plugin the Go host
+        // hard-kills (and that cannot remove its socket) leaves nothing behind.
         cmd.current_dir(self.dir.path())
+            .env("TMPDIR", self.dir.path())
             .arg("-plugin")
             .arg(&self.plugin)
             .arg("-log")
@@ -308,13 +311,20 @@ fn item23_explicit_tls_configured_by_the_plugin_and_the_go_host() {
     let dir = host.dir.path().to_path_buf();
     std::fs::write(dir.join("cert.pem"), identity.cert_pem()).unwrap();
     std::fs::write(dir.join("key.pem"), identity.key_pem()).unwrap();
-    host.plugin = write_wrapper(&dir, "tls", &format!("exec {} --tls-dir {}", host.plugin.display(), dir.display()));
+    host.plugin = write_wrapper(
+        &dir,
+        "tls",
+        &format!("exec {} --tls-dir {}", host.plugin.display(), dir.display()),
+    );
     let ca = dir.join("cert.pem");
     let done = host.run_ok(&["-tls-ca", ca.to_str().unwrap(), "double", "4"]);
     assert_eq!(done.value("double"), "8");
     // Without a TLS configuration the Go host speaks plaintext and its calls fail.
     let done = host.run(&["-rpc-timeout", "3s", "double", "4"]);
-    assert!(!done.status.success(), "a plaintext call to a TLS plugin succeeded");
+    assert!(
+        !done.status.success(),
+        "a plaintext call to a TLS plugin succeeded"
+    );
 }
 
 #[test]

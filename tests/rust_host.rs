@@ -249,6 +249,72 @@ async fn item20_25_automtls_with_a_go_plugin() {
     kill_and_check(&host).await;
 }
 
+/// The server certificate the Go helper's explicit-TLS modes present (`TestClusterServerCert` in
+/// go-plugin's plugin_test.go, read from the module cache through `target/go/go-plugin-src`).
+fn helper_server_cert() -> rustls::pki_types::CertificateDer<'static> {
+    use rustls::pki_types::pem::PemObject;
+    let source = std::fs::read_to_string(go_subject("go-plugin-src/plugin_test.go")).unwrap();
+    let start = source
+        .find("TestClusterServerCert = `")
+        .expect("TestClusterServerCert in plugin_test.go");
+    let pem: String = source[start..]
+        .lines()
+        .skip_while(|l| !l.contains("BEGIN CERTIFICATE"))
+        .take_while(|l| !l.contains("END CERTIFICATE"))
+        .map(|l| {
+            l.trim()
+                .trim_start_matches("TestClusterServerCert = `")
+                .to_string()
+                + "\n"
+        })
+        .collect::<String>()
+        + "-----END CERTIFICATE-----\n";
+    rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).unwrap()
+}
+
+#[tokio::test]
+async fn item23_explicit_tls_towards_the_go_helper() {
+    let tls = go_plugin::tls::pinned_client_config(vec![helper_server_cert()]).unwrap();
+    let host = Host::new(helper_host("test-grpc-tls").tls(tls));
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    assert_eq!(
+        test.double(TestRequest { input: 7 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        14
+    );
+    kill_and_check(&host).await;
+    // Without a TLS configuration the connection cannot be made.
+    let plain = Host::new(helper_host("test-grpc-tls"));
+    assert!(plain.ping().await.is_err());
+    plain.kill().await;
+}
+
+#[tokio::test]
+async fn item13_versioned_plugins_of_the_go_helper() {
+    let tls = go_plugin::tls::pinned_client_config(vec![helper_server_cert()]).unwrap();
+    let host = Host::new(
+        HostConfig::new(HandshakeConfig::new(0, "TEST_MAGIC_COOKIE", "test"))
+            .version(1, ClientSet::new())
+            .version(2, test_plugins())
+            .command(helper("test-versioned-plugins"))
+            .tls(tls),
+    );
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    assert_eq!(host.negotiated_version(), 2);
+    assert_eq!(
+        test.double(TestRequest { input: 8 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        16
+    );
+    kill_and_check(&host).await;
+}
+
 #[tokio::test]
 async fn item10_four_field_line_means_netrpc_over_tcp() {
     let host =
@@ -468,6 +534,11 @@ async fn item32_plugin_crash_is_noticed_and_calls_fail_clearly() {
     assert!(host.exit_status().is_some_and(|s| !s.success()));
     assert!(test.double(TestRequest { input: 1 }).await.is_err());
     host.kill().await;
+    let socket = host.reattach_config().unwrap().address;
+    assert!(
+        !Path::new(&socket).exists(),
+        "the killed plugin's socket {socket} was left behind"
+    );
     // The host program carries on and can start a new instance.
     let again = Host::new(helper_host("test-grpc"));
     let mut test: TestClient<Channel> = again.dispense("test").await.unwrap();
@@ -480,6 +551,92 @@ async fn item32_plugin_crash_is_noticed_and_calls_fail_clearly() {
         4
     );
     kill_and_check(&again).await;
+}
+
+#[tokio::test]
+async fn item49_a_go_panic_is_logged_at_error_with_its_stack() {
+    let logs = Logs::default();
+    let host = Host::new(helper_host("test-grpc").on_log(logs.hook()));
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    let request = go_plugin::proto::grpctest::PanicRequest {
+        message: "invalid foo bar".into(),
+    };
+    assert!(test.panic(request).await.is_err());
+    tokio::time::timeout(Duration::from_secs(5), host.exited_token().cancelled())
+        .await
+        .expect("the plugin died");
+    eventually(Duration::from_secs(2), "the panic line", || {
+        logs.find("panic: invalid foo bar").is_some()
+    })
+    .await;
+    assert_eq!(
+        logs.find("panic: invalid foo bar").unwrap().level,
+        tracing::Level::ERROR
+    );
+    let stack_at_error = logs
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| e.message.starts_with("goroutine ") && e.level == tracing::Level::ERROR);
+    assert!(
+        stack_at_error,
+        "the stack trace after the panic must be logged at error"
+    );
+    host.kill().await;
+}
+
+#[tokio::test]
+async fn item28_ping_fails_once_the_plugin_is_stopped() {
+    let host = Host::new(helper_host("test-grpc"));
+    host.ping().await.unwrap();
+    kill_and_check(&host).await;
+    assert!(host.ping().await.is_err());
+}
+
+#[tokio::test]
+async fn item54_clean_start_and_stop_log_no_errors() {
+    let logs = Logs::default();
+    let host = Host::new(helper_host("test-grpc").on_log(logs.hook()));
+    host.ping().await.unwrap();
+    kill_and_check(&host).await;
+    let errors: Vec<_> = logs
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.level == tracing::Level::ERROR)
+        .cloned()
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[tokio::test]
+async fn item19_stdout_after_the_handshake_never_blocks_the_plugin() {
+    let dir = short_tempdir();
+    let done = dir.path().join("done");
+    let script = write_script(
+        dir.path(),
+        "chatty",
+        &format!(
+            "echo '1|1|tcp|:1234'; head -c 4000000 /dev/zero; touch {}; exec sleep 30",
+            done.display()
+        ),
+    );
+    let host = Host::new(
+        HostConfig::new(test_handshake())
+            .allowed_protocols(&[Protocol::NetRpc])
+            .command(Command::new(&script)),
+    );
+    host.start().await.unwrap();
+    eventually(
+        Duration::from_secs(10),
+        "4 MB of stdout to be drained",
+        || done.exists(),
+    )
+    .await;
+    host.kill().await;
+    assert!(host.exited());
 }
 
 #[tokio::test]

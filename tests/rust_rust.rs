@@ -103,7 +103,11 @@ async fn explicit_tls_on_both_sides() {
     std::fs::write(dir.path().join("key.pem"), identity.key_pem()).unwrap();
     let tls_dir = dir.path().to_str().unwrap();
     let client_tls = go_plugin::tls::pinned_client_config(vec![identity.cert.clone()]).unwrap();
-    double_and_kill(Host::new(host_config(&["--tls-dir", tls_dir]).tls(client_tls)), Network::Unix).await;
+    double_and_kill(
+        Host::new(host_config(&["--tls-dir", tls_dir]).tls(client_tls)),
+        Network::Unix,
+    )
+    .await;
     // A host without TLS cannot talk to it.
     let host = Host::new(host_config(&["--tls-dir", tls_dir]));
     assert!(host.ping().await.is_err());

@@ -395,6 +395,8 @@ impl Host {
             owned_pid,
             connected,
             socket_dir,
+            network,
+            address,
             ..
         } = running;
         if process.is_none() && owned_pid.is_none() {
@@ -425,6 +427,9 @@ impl Host {
         if let Some(pid) = owned_pid {
             kill_reattached(pid, &self.inner.exited).await;
         }
+        if process.is_some() && network == Network::Unix {
+            remove_stale_socket(Path::new(&address));
+        }
         remove_socket_dir(socket_dir.as_deref());
     }
 }
@@ -452,6 +457,15 @@ fn make_socket_dir(parent: &Path, group: Option<&str>) -> Result<PathBuf, Error>
             .map_err(|e| Error::io(format!("chmod 0770 {}", dir.display()), e))?;
     }
     Ok(dir)
+}
+
+/// Removes the socket of a launched plugin that is gone: a plugin that was killed (or crashed)
+/// cannot remove it itself.
+fn remove_stale_socket(path: &Path) {
+    use std::os::unix::fs::FileTypeExt;
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn remove_socket_dir(dir: Option<&Path>) {
@@ -511,7 +525,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn command_and_reattach_together_are_refused_with_go_text() {
+    async fn item59_command_and_reattach_together_are_refused_with_go_text() {
         let reattach = ReattachConfig {
             protocol: Protocol::Grpc,
             protocol_version: 1,
