@@ -10,19 +10,23 @@
 GO_PLUGIN_VERSION := v1.8.0
 GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=
 GO_DIR := $(CURDIR)/target/go
-GO_EXAMPLES := grpc grpc/plugin-go-grpc negotiated negotiated/plugin-go streaming
+GO_EXAMPLES := grpc grpc/plugin-go-grpc negotiated negotiated/plugin-go streaming streaming/plugin
 CARGO_TEST := cargo test --locked
 
-.PHONY: test unit-test interop-test go-subjects demo lint check-go
+.PHONY: test unit-test interop-test go-subjects rust-examples demo lint check-go
 
-test: go-subjects
+test: go-subjects rust-examples
 	$(CARGO_TEST) --all-targets
 	$(CARGO_TEST) --doc
+
+# The cross-tests run the example binaries (plugins and hosts) as separate processes.
+rust-examples:
+	cargo build --locked --examples
 
 unit-test:
 	$(CARGO_TEST) --lib --doc
 
-interop-test: go-subjects
+interop-test: go-subjects rust-examples
 	$(CARGO_TEST) --test go_host --test rust_host
 
 check-go:
@@ -43,8 +47,7 @@ go-subjects: check-go
 		GOBIN=$$dir $(GO_ENV) go install github.com/hashicorp/go-plugin/examples/$$e@$(GO_PLUGIN_VERSION) || exit 1; \
 	done
 
-demo: go-subjects
-	cargo build --locked --examples
+demo: go-subjects rust-examples
 	./scripts/demo.sh
 
 lint:

@@ -12,6 +12,8 @@
 //! An empty `Protocol` means `netrpc`. `Test: true` marks a plugin served in test mode: the host
 //! does not own it, so killing the host's client leaves it running.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 
 use crate::error::Error;
@@ -93,6 +95,27 @@ impl ReattachConfig {
     }
 }
 
+/// Reads Terraform's `TF_REATTACH_PROVIDERS`: a JSON object mapping provider addresses (such as
+/// `registry.terraform.io/hashicorp/null`) to reattach objects.
+pub fn parse_tf_reattach_providers(text: &str) -> Result<BTreeMap<String, ReattachConfig>, Error> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Error::Config(format!("TF_REATTACH_PROVIDERS is not valid JSON: {e}")))?;
+    let providers = value.as_object().ok_or_else(|| {
+        Error::Config(
+            "TF_REATTACH_PROVIDERS must be a JSON object of provider address → reattach config"
+                .into(),
+        )
+    })?;
+    providers
+        .iter()
+        .map(|(name, config)| {
+            ReattachConfig::from_json(config)
+                .map(|c| (name.clone(), c))
+                .map_err(|e| Error::Config(format!("TF_REATTACH_PROVIDERS entry {name:?}: {e}")))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +156,25 @@ mod tests {
         assert_eq!(c.protocol, Protocol::NetRpc);
         assert_eq!(c.protocol_version, 0);
         assert!(!c.test);
+    }
+
+    #[test]
+    fn terraform_reattach_providers_are_read_by_provider_address() {
+        let text = r#"{"registry.terraform.io/hashicorp/null": {"Protocol":"grpc","ProtocolVersion":5,"Pid":42,"Test":true,"Addr":{"Network":"unix","String":"/tmp/plugin9"}}}"#;
+        let providers = parse_tf_reattach_providers(text).unwrap();
+        let null = &providers["registry.terraform.io/hashicorp/null"];
+        assert_eq!((null.protocol_version, null.pid, null.test), (5, 42, true));
+        assert!(parse_tf_reattach_providers("[]")
+            .unwrap_err()
+            .to_string()
+            .contains("JSON object"));
+        let err = parse_tf_reattach_providers(r#"{"p": {"Pid": 1}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"p\"") && err.contains("missing Addr"),
+            "{err}"
+        );
     }
 
     #[test]

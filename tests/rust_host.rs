@@ -818,6 +818,32 @@ async fn kv_host_round_trip_with_go_plugins_v1_8_and_v1_7_with_and_without_autom
     }
 }
 
+#[test]
+fn streamer_host_streams_through_the_go_and_the_rust_streamer_plugin() {
+    for plugin in [
+        go_subject("examples/streaming_plugin/plugin"),
+        rust_example("streamer_plugin"),
+    ] {
+        let dir = short_tempdir();
+        std::fs::create_dir(dir.path().join("plugin")).unwrap();
+        std::os::unix::fs::symlink(&plugin, dir.path().join("plugin/streamer")).unwrap();
+        let mut cmd = Command::new(rust_example("streamer_host"));
+        cmd.current_dir(dir.path()).arg("myfile");
+        let done = run(cmd, Duration::from_secs(30));
+        done.assert_success();
+        assert_eq!(
+            done.stdout,
+            "received 26 bytes: Lorem ipsum dolor sit amet\n",
+            "{}",
+            plugin.display()
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("myfile")).unwrap(),
+            b"Lorem ipsum dolor sit amet"
+        );
+    }
+}
+
 #[tokio::test]
 async fn item13_negotiates_version_3_with_the_negotiated_example_plugin() {
     let plugins = ClientSet::new().plugin("kv", |c| KvClient::new(c.channel()));
