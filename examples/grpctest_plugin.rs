@@ -3,6 +3,7 @@
 //! `TEST_MAGIC_COOKIE=test`. The cross-tests drive it from real Go hosts.
 //!
 //! * `Double(n)` → `2n`; `Stream` echoes every input;
+//! * `Bidirectional(id)` dials the host's PingPong through the broker, then serves its own;
 //! * `PrintKV(key, value)` logs "message from plugin" with `key=value` at every level;
 //! * `PrintStdio(stdout, stderr)` writes the bytes to the process's stdout and stderr;
 //! * `Panic(message)` panics.
@@ -14,7 +15,11 @@
 use std::io::Write;
 
 use go_plugin::handshake::HandshakeConfig;
-use go_plugin::plugin::{serve, serve_test, ListenerKind, PluginSet, Reflected, ServeConfig};
+use go_plugin::plugin::{
+    serve, serve_test, GrpcBroker, ListenerKind, PluginSet, Reflected, ServeConfig,
+};
+use go_plugin::proto::grpctest::ping_pong_client::PingPongClient;
+use go_plugin::proto::grpctest::ping_pong_server::{PingPong, PingPongServer};
 use go_plugin::proto::grpctest::print_kv_request::Value;
 use go_plugin::proto::grpctest::test_server::{Test, TestServer};
 use go_plugin::proto::grpctest::*;
@@ -22,7 +27,19 @@ use tokio::io::AsyncReadExt;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
-struct TestService;
+struct TestService {
+    broker: GrpcBroker,
+}
+
+/// Answers "pong" (go-plugin's test PingPong server), served through the broker.
+struct PingPongService;
+
+#[tonic::async_trait]
+impl PingPong for PingPongService {
+    async fn ping(&self, _: Request<PingRequest>) -> Result<Response<PongResponse>, Status> {
+        Ok(Response::new(PongResponse { msg: "pong".into() }))
+    }
+}
 
 type Outputs =
     std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<TestResponse, Status>> + Send>>;
@@ -51,13 +68,32 @@ impl Test for TestService {
         Ok(Response::new(PrintKvResponse {}))
     }
 
+    /// go-plugin's broker test: dial the host's PingPong under the given id, ping it, then serve
+    /// a PingPong of our own under a new id and return that id.
     async fn bidirectional(
         &self,
-        _: Request<BidirectionalRequest>,
+        request: Request<BidirectionalRequest>,
     ) -> Result<Response<BidirectionalResponse>, Status> {
-        Err(Status::unimplemented(
-            "the broker ping-pong needs GrpcBroker dial/accept",
-        ))
+        let status = |what: &str, e: go_plugin::Error| Status::internal(format!("{what}: {e}"));
+        let channel = self
+            .broker
+            .dial(request.into_inner().id)
+            .await
+            .map_err(|e| status("server dial error", e))?;
+        let pong = PingPongClient::new(channel)
+            .ping(PingRequest {})
+            .await?
+            .into_inner();
+        if pong.msg != "pong" {
+            return Err(Status::internal("server Bad PingPong"));
+        }
+        let next_id = self.broker.next_id();
+        let routes = tonic::service::Routes::new(PingPongServer::new(PingPongService));
+        self.broker
+            .accept_and_serve(next_id, routes)
+            .await
+            .map_err(|e| status("server accept error", e))?;
+        Ok(Response::new(BidirectionalResponse { id: next_id }))
     }
 
     type StreamStream = Outputs;
@@ -106,8 +142,10 @@ fn log_every_level<V: tracing::Value + Copy>(key: &str, value: V) {
 }
 
 fn config() -> Result<ServeConfig, go_plugin::Error> {
-    let test = |_: &_, routes: &mut tonic::service::RoutesBuilder| {
-        routes.add_service(TestServer::new(TestService));
+    let test = |broker: &GrpcBroker, routes: &mut tonic::service::RoutesBuilder| {
+        routes.add_service(TestServer::new(TestService {
+            broker: broker.clone(),
+        }));
         Ok(())
     };
     let set = PluginSet::new().plugin("test", Reflected::new(test, FILE_DESCRIPTOR_SET));

@@ -185,9 +185,10 @@ pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// The plugin's TLS server configuration for AutoMTLS: present `own`, require a client
-/// certificate equal to one of `trusted`, ALPN `h2`.
-pub fn plugin_server_config(
+/// The AutoMTLS configuration of whichever side accepts a connection (the plugin on its main
+/// listener; either side on a brokered one): present `own`, require a client certificate equal to
+/// one of `trusted`, ALPN `h2`.
+pub fn mtls_server_config(
     own: &Identity,
     trusted: Vec<CertificateDer<'static>>,
 ) -> Result<rustls::ServerConfig, Error> {
@@ -203,9 +204,10 @@ pub fn plugin_server_config(
     Ok(config)
 }
 
-/// The host's TLS client configuration for AutoMTLS: present `own`, accept only a server
-/// certificate equal to one of `trusted`, ALPN `h2`.
-pub fn host_client_config(
+/// The AutoMTLS configuration of whichever side dials (the host on the main connection; either
+/// side on a brokered one): present `own`, accept only a server certificate equal to one of
+/// `trusted`, ALPN `h2`.
+pub fn mtls_client_config(
     own: &Identity,
     trusted: Vec<CertificateDer<'static>>,
 ) -> Result<rustls::ClientConfig, Error> {
@@ -423,8 +425,8 @@ mod tests {
     async fn mutual_tls_between_pinned_configs_negotiates_h2() {
         let host = Identity::generate().unwrap();
         let plugin = Identity::generate().unwrap();
-        let server = plugin_server_config(&plugin, vec![host.cert.clone()]).unwrap();
-        let client = host_client_config(&host, vec![plugin.cert.clone()]).unwrap();
+        let server = mtls_server_config(&plugin, vec![host.cert.clone()]).unwrap();
+        let client = mtls_client_config(&host, vec![plugin.cert.clone()]).unwrap();
         let (a, b) = tokio::io::duplex(64 * 1024);
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
         let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
@@ -440,8 +442,8 @@ mod tests {
         let host = Identity::generate().unwrap();
         let stranger = Identity::generate().unwrap();
         let plugin = Identity::generate().unwrap();
-        let server = plugin_server_config(&plugin, vec![host.cert.clone()]).unwrap();
-        let client = host_client_config(&stranger, vec![plugin.cert.clone()]).unwrap();
+        let server = mtls_server_config(&plugin, vec![host.cert.clone()]).unwrap();
+        let client = mtls_client_config(&stranger, vec![plugin.cert.clone()]).unwrap();
         let (a, b) = tokio::io::duplex(64 * 1024);
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
         let connector = tokio_rustls::TlsConnector::from(Arc::new(client));

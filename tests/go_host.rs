@@ -337,6 +337,14 @@ fn item24_certificate_field_is_unpadded_base64() {
 }
 
 #[test]
+fn item22_33_broker_ping_pong_both_ways_with_and_without_automtls() {
+    for args in [&["bidirectional"][..], &["-automtls", "bidirectional"]] {
+        let host = GoHost::new();
+        assert_eq!(host.run_ok(args).value("bidirectional"), "ok", "{args:?}");
+    }
+}
+
+#[test]
 fn item28_ping_is_the_health_of_plugin() {
     let host = GoHost::new();
     assert_eq!(host.run_ok(&["ping"]).value("ping"), "ok");
@@ -551,6 +559,27 @@ fn go_example_streaming_host_writes_and_reads_through_streamer_plugin() {
         "Lorem ipsum dolor sit amet"
     );
     assert!(done.stderr.contains("received 26 bytes"), "{}", done.stderr);
+}
+
+#[test]
+fn go_example_bidirectional_host_counts_through_counter_plugin() {
+    let dir = short_tempdir();
+    let counter = |args: &[&str]| {
+        let mut cmd = Command::new(go_subject("examples/bidirectional/bidirectional"));
+        cmd.env("COUNTER_PLUGIN", rust_example("counter_plugin"))
+            .current_dir(dir.path())
+            .args(args);
+        let done = run(cmd, LIMIT);
+        done.assert_success();
+        done.stdout
+    };
+    counter(&["put", "x", "3"]);
+    counter(&["put", "x", "4"]);
+    assert_eq!(counter(&["get", "x"]), "7\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("kv_x")).unwrap(),
+        "{\"Value\":7}"
+    );
 }
 
 /// The first stdout line of `grpctest_plugin` started by hand with the cookie and `env`.

@@ -316,6 +316,28 @@ async fn item13_versioned_plugins_of_the_go_helper() {
 }
 
 #[tokio::test]
+async fn item22_33_broker_ping_pong_with_the_go_helper_both_ways_with_and_without_automtls() {
+    for auto_mtls in [false, true] {
+        // Go plugins leave their brokered sockets behind when they exit; a socket dir of the
+        // host's (removed on kill) keeps them out of /tmp.
+        let dir = short_tempdir();
+        let sockets = UnixSocketConfig {
+            temp_dir: Some(dir.path().to_path_buf()),
+            group: None,
+        };
+        let host = Host::new(
+            helper_host("test-grpc")
+                .auto_mtls(auto_mtls)
+                .unix_socket(sockets),
+        );
+        bidirectional(&host)
+            .await
+            .unwrap_or_else(|e| panic!("auto_mtls={auto_mtls}: {e}"));
+        kill_and_check(&host).await;
+    }
+}
+
+#[tokio::test]
 async fn item10_four_field_line_means_netrpc_over_tcp() {
     let host =
         Host::new(helper_host("mock").allowed_protocols(&[Protocol::NetRpc, Protocol::Grpc]));
@@ -841,6 +863,28 @@ fn streamer_host_streams_through_the_go_and_the_rust_streamer_plugin() {
             std::fs::read(dir.path().join("myfile")).unwrap(),
             b"Lorem ipsum dolor sit amet"
         );
+    }
+}
+
+#[test]
+fn counter_host_counts_through_the_go_and_the_rust_counter_plugin() {
+    for plugin in [
+        go_subject("examples/bidirectional_plugin-go-grpc/plugin-go-grpc"),
+        rust_example("counter_plugin"),
+    ] {
+        let dir = short_tempdir();
+        let counter = |args: &[&str]| {
+            let mut cmd = Command::new(rust_example("counter_host"));
+            cmd.env("COUNTER_PLUGIN", &plugin)
+                .current_dir(dir.path())
+                .args(args);
+            let done = run(cmd, Duration::from_secs(30));
+            done.assert_success();
+            done.stdout
+        };
+        counter(&["put", "x", "3"]);
+        counter(&["put", "x", "4"]);
+        assert_eq!(counter(&["get", "x"]), "7\n", "{}", plugin.display());
     }
 }
 

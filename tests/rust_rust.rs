@@ -115,6 +115,17 @@ async fn explicit_tls_on_both_sides() {
 }
 
 #[tokio::test]
+async fn broker_ping_pong_both_ways_with_and_without_automtls() {
+    for auto_mtls in [false, true] {
+        let host = Host::new(host_config(&[]).auto_mtls(auto_mtls));
+        bidirectional(&host)
+            .await
+            .unwrap_or_else(|e| panic!("auto_mtls={auto_mtls}: {e}"));
+        host.kill().await;
+    }
+}
+
+#[tokio::test]
 async fn stdio_of_a_rust_plugin_reaches_a_rust_host_byte_exact() {
     let (out, err) = (Buffer::default(), Buffer::default());
     let host = Host::new(

@@ -13,12 +13,13 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	grpctest "github.com/hashicorp/go-plugin/test/grpc"
+	"google.golang.org/grpc"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 )
 
 // arity of each action: exact argument count, or -1 for "one or more".
 var actionArgs = map[string]int{
-	"double": 1, "sigint-double": 1, "ping": 0, "print-kv": 2,
+	"double": 1, "sigint-double": 1, "ping": 0, "print-kv": 2, "bidirectional": 0,
 	"print-stdio": 2, "services": 0, "stream": -1,
 }
 
@@ -48,6 +49,9 @@ func runAction(o *options, client *plugin.Client, rpc plugin.ClientProtocol, arg
 	switch action {
 	case "double":
 		return doDouble(ctx, rpc, rest[0])
+
+	case "bidirectional":
+		return doBidirectional(ctx, rpc)
 
 	case "sigint-double":
 		pid, err := pluginPid(client)
@@ -277,5 +281,52 @@ func doStream(ctx context.Context, rpc plugin.ClientProtocol, args []string) err
 		return fmt.Errorf("stream end: %w", err)
 	}
 	fmt.Printf("stream=%s\n", strings.Join(outs, ","))
+	return nil
+}
+
+// pingPong answers "pong", like go-plugin's test server.
+type pingPong struct {
+	grpctest.UnimplementedPingPongServer
+}
+
+func (pingPong) Ping(context.Context, *grpctest.PingRequest) (*grpctest.PongResponse, error) {
+	return &grpctest.PongResponse{Msg: "pong"}, nil
+}
+
+// doBidirectional mirrors go-plugin's testGRPCClient.Bidirectional: serve
+// PingPong through the broker, let the plugin dial it and serve its own, then
+// dial the plugin's.
+func doBidirectional(ctx context.Context, rpc plugin.ClientProtocol) error {
+	raw, err := rpc.Dispense("test")
+	if err != nil {
+		return err
+	}
+	tc, ok := raw.(*testConn)
+	if !ok {
+		return fmt.Errorf("dispensed %T, not a *testConn", raw)
+	}
+	nextID := tc.broker.NextId()
+	go tc.broker.AcceptAndServe(nextID, func(opts []grpc.ServerOption) *grpc.Server {
+		s := grpc.NewServer(opts...)
+		grpctest.RegisterPingPongServer(s, pingPong{})
+		return s
+	})
+	resp, err := tc.Bidirectional(ctx, &grpctest.BidirectionalRequest{Id: nextID})
+	if err != nil {
+		return fmt.Errorf("client Bidirectional() error: %w", err)
+	}
+	conn, err := tc.broker.Dial(resp.Id)
+	if err != nil {
+		return fmt.Errorf("client dial error: %w", err)
+	}
+	defer conn.Close()
+	pong, err := grpctest.NewPingPongClient(conn).Ping(ctx, &grpctest.PingRequest{})
+	if err != nil {
+		return fmt.Errorf("client Ping() error: %w", err)
+	}
+	if pong.Msg != "pong" {
+		return fmt.Errorf("client Bad PingPong: %q", pong.Msg)
+	}
+	fmt.Println("bidirectional=ok")
 	return nil
 }

@@ -37,8 +37,15 @@ func (testPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
 	return errors.New("gohost only implements the client side")
 }
 
-func (testPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (interface{}, error) {
-	return grpctest.NewTestClient(conn), nil
+func (testPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (interface{}, error) {
+	return &testConn{TestClient: grpctest.NewTestClient(conn), broker: broker}, nil
+}
+
+// testConn is the dispensed client: the grpctest.TestClient plus the host's
+// broker, for the bidirectional action.
+type testConn struct {
+	grpctest.TestClient
+	broker *plugin.GRPCBroker
 }
 
 type options struct {

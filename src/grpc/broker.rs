@@ -1,55 +1,249 @@
-//! `plugin.GRPCBroker`: the stream over which the two processes announce extra connections.
+//! `plugin.GRPCBroker`: extra gRPC connections between host and plugin (go-plugin's `GRPCBroker`,
+//! PROTOCOL.md §4.6).
 //!
-//! A go-plugin host calls `StartStream` right after connecting and keeps it open for the life of
-//! the client; both directions carry `ConnInfo{service_id, network, address}` announcements (and,
-//! in multiplexed mode, knocks). Ids are counted per side from 1.
+//! One side serves an extra gRPC server under a numeric id, the other dials it by id. The host
+//! opens the stream `StartStream` right after connecting and keeps it for the life of the plugin;
+//! both directions carry `ConnInfo{service_id, network, address}` announcements:
 //!
-//! This file holds the plugin's end of the stream: it accepts the host's stream, keeps it open
-//! until shutdown, and parks the host's announcements for the broker. [`GrpcBroker`] is the handle
-//! a plugin's services receive; so far it hands out ids ([`GrpcBroker::next_id`]).
-//! `accept_and_serve` and `dial` (and the multiplexed mode) are the subject of the broker issue.
+//! ```text
+//! side A                                            side B
+//! id = next_id()                     (ids are counted per side from 1)
+//! accept_and_serve(id, services) ── listen on a new socket,
+//!                                   ConnInfo{id, unix, /tmp/plugin77} ──> parked under id for 5 s
+//! pass id inside an application call ───────────────────────────────>   dial(id) (waits ≤ 5 s)
+//!                                   <──────── new gRPC connection ─────
+//! ```
+//!
+//! Brokered connections get the same TLS as the main one: with AutoMTLS the accepting side is the
+//! TLS server requiring the peer's certificate and the dialing side the TLS client presenting its
+//! own, whichever process that is. The multiplexed mode (one yamux session) is not implemented
+//! yet: plugins answer `false` to `PLUGIN_MULTIPLEX_GRPC`.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic::transport::Channel;
 use tonic::{Request, Response, Status, Streaming};
 
+use super::dial::connect;
+use super::incoming::incoming;
+use crate::env::{Group, PluginEnv};
+use crate::error::Error;
+use crate::handshake::Network;
+use crate::plugin::listener::{ListenerKind, PluginListener};
 use crate::proto::plugin::grpc_broker_server::{GrpcBroker as GrpcBrokerService, GrpcBrokerServer};
 use crate::proto::plugin::ConnInfo;
 
-/// A side's broker: hands out connection ids (go-plugin's `GRPCBroker`).
+/// How long an announcement waits for its dial, and a dial for its announcement (go-plugin: 5 s).
+const RENDEZVOUS: Duration = Duration::from_secs(5);
+
+/// TLS for brokered connections: the server side is used by `accept_and_serve`, the client side by
+/// `dial`. AutoMTLS fills both; explicit TLS only the side the user configured.
 #[derive(Clone, Debug, Default)]
+pub struct BrokerTls {
+    /// Used when this side accepts.
+    pub server: Option<Arc<rustls::ServerConfig>>,
+    /// Used when this side dials.
+    pub client: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// One side's broker (go-plugin's `GRPCBroker`). Cheap to clone.
+#[derive(Clone, Debug)]
 pub struct GrpcBroker {
-    next_id: Arc<AtomicU32>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    next_id: AtomicU32,
+    outgoing: mpsc::UnboundedSender<ConnInfo>,
+    slots: Mutex<HashMap<u32, Slot>>,
+    tls: BrokerTls,
+    sockets: PluginEnv,
+    listeners: Mutex<Vec<Arc<PluginListener>>>,
+    closed: CancellationToken,
+}
+
+/// An announcement from the other side, or a dial waiting for one.
+#[derive(Debug)]
+enum Slot {
+    Arrived(ConnInfo, u64),
+    Waiting(oneshot::Sender<ConnInfo>),
 }
 
 impl GrpcBroker {
-    /// A broker whose first id is 1.
-    pub fn new() -> Self {
-        GrpcBroker::default()
+    /// A broker whose announcements go to `outgoing` (the broker stream). `socket_dir` and
+    /// `socket_group` place the listeners of `accept_and_serve`.
+    pub fn new(
+        outgoing: mpsc::UnboundedSender<ConnInfo>,
+        tls: BrokerTls,
+        socket_dir: Option<PathBuf>,
+        socket_group: Option<Group>,
+    ) -> Self {
+        GrpcBroker {
+            inner: Arc::new(Inner {
+                next_id: AtomicU32::new(0),
+                outgoing,
+                slots: Mutex::new(HashMap::new()),
+                tls,
+                sockets: PluginEnv {
+                    unix_socket_dir: socket_dir,
+                    unix_socket_group: socket_group,
+                    ..PluginEnv::default()
+                },
+                listeners: Mutex::new(Vec::new()),
+                closed: CancellationToken::new(),
+            }),
+        }
     }
 
     /// The next unused id of this side (1, 2, 3, …), as go-plugin's `NextId`.
     pub fn next_id(&self) -> u32 {
-        self.next_id.fetch_add(1, Ordering::SeqCst) + 1
+        self.inner.next_id.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Listens on a new socket, announces it to the other side under `id` and serves `routes` on
+    /// it until the broker closes (go-plugin's `AcceptAndServe`). Returns once the announcement is
+    /// sent; serving continues in the background.
+    pub async fn accept_and_serve(&self, id: u32, routes: Routes) -> Result<(), Error> {
+        let listener =
+            Arc::new(PluginListener::bind(ListenerKind::Auto, &self.inner.sockets).await?);
+        lock(&self.inner.listeners).push(listener.clone());
+        let network = listener.network();
+        let info = ConnInfo {
+            service_id: id,
+            network: network.as_str().to_string(),
+            address: listener.address(),
+            knock: None,
+        };
+        self.inner.outgoing.send(info).map_err(|_| {
+            Error::PluginExited(format!("broker stream closed; cannot announce id {id}"))
+        })?;
+        let closed = self.inner.closed.clone();
+        let tls = self.inner.tls.server.clone();
+        tokio::spawn(async move {
+            let served = tonic::transport::Server::builder()
+                .add_routes(routes)
+                .serve_with_incoming_shutdown(
+                    incoming(listener.clone(), tls),
+                    closed.cancelled_owned(),
+                )
+                .await;
+            if let Err(e) = served {
+                tracing::error!(target: "go_plugin", error = %e, "plugin acceptAndServe error");
+            }
+            listener.remove_socket();
+        });
+        Ok(())
+    }
+
+    /// Connects to the server the other side announced under `id`, waiting up to 5 s for the
+    /// announcement (go-plugin's `Dial`).
+    pub async fn dial(&self, id: u32) -> Result<Channel, Error> {
+        let info = self.wait_for(id).await?;
+        let network = Network::parse(&info.network)
+            .ok_or_else(|| Error::Handshake(format!("unknown address type: {}", info.address)))?;
+        connect(network, &info.address, self.inner.tls.client.clone()).await
+    }
+
+    async fn wait_for(&self, id: u32) -> Result<ConnInfo, Error> {
+        let rx = {
+            let mut slots = lock(&self.inner.slots);
+            if let Some(Slot::Arrived(..)) = slots.get(&id) {
+                let Some(Slot::Arrived(info, _)) = slots.remove(&id) else {
+                    unreachable!()
+                };
+                return Ok(info);
+            }
+            let (tx, rx) = oneshot::channel();
+            slots.insert(id, Slot::Waiting(tx));
+            rx
+        };
+        match tokio::time::timeout(RENDEZVOUS, rx).await {
+            Ok(Ok(info)) => Ok(info),
+            _ => {
+                lock(&self.inner.slots).remove(&id);
+                Err(Error::Timeout(format!(
+                    "timeout waiting for connection info (broker id {id}: the other side did not announce it within 5 s)"
+                )))
+            }
+        }
+    }
+
+    /// Takes an announcement from the other side: hands it to a waiting dial, or parks it for 5 s.
+    pub fn receive(&self, info: ConnInfo) {
+        if info.knock.as_ref().is_some_and(|k| k.knock) {
+            tracing::warn!(target: "go_plugin", service_id = info.service_id, "multiplexed broker knock received, but multiplexing is not supported");
+            return;
+        }
+        let id = info.service_id;
+        let mut slots = lock(&self.inner.slots);
+        let info = match slots.remove(&id) {
+            Some(Slot::Waiting(tx)) => match tx.send(info) {
+                Ok(()) => return,
+                Err(info) => info,
+            },
+            _ => info,
+        };
+        static GENERATION: AtomicU32 = AtomicU32::new(0);
+        let generation = u64::from(GENERATION.fetch_add(1, Ordering::Relaxed));
+        slots.insert(id, Slot::Arrived(info, generation));
+        let inner = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            tokio::time::sleep(RENDEZVOUS).await;
+            if let Some(inner) = inner.upgrade() {
+                let mut slots = lock(&inner.slots);
+                if matches!(slots.get(&id), Some(Slot::Arrived(_, g)) if *g == generation) {
+                    slots.remove(&id);
+                }
+            }
+        });
+    }
+
+    /// Stops every server this side serves through the broker and removes their sockets.
+    pub fn close(&self) {
+        self.inner.closed.cancel();
+        for listener in lock(&self.inner.listeners).drain(..) {
+            listener.remove_socket();
+        }
     }
 }
 
-/// The plugin's end of `StartStream`.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The plugin's end of `StartStream`: announcements from the host go to the broker, the broker's
+/// announcements go to the host.
 #[derive(Clone, Debug)]
 pub struct BrokerStreamService {
+    broker: GrpcBroker,
+    outgoing: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<ConnInfo>>>,
     shutdown: CancellationToken,
 }
 
 impl BrokerStreamService {
-    /// Keeps host streams open until `shutdown` is cancelled.
-    pub fn new(shutdown: CancellationToken) -> Self {
-        BrokerStreamService { shutdown }
+    /// Connects `broker` (whose announcements arrive on `outgoing`) to the host's stream until
+    /// `shutdown` is cancelled.
+    pub fn new(
+        broker: GrpcBroker,
+        outgoing: mpsc::UnboundedReceiver<ConnInfo>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        BrokerStreamService {
+            broker,
+            outgoing: Arc::new(tokio::sync::Mutex::new(outgoing)),
+            shutdown,
+        }
     }
 
     /// The tonic service.
@@ -69,24 +263,32 @@ impl GrpcBrokerService for BrokerStreamService {
         request: Request<Streaming<ConnInfo>>,
     ) -> Result<Response<ConnInfoStream>, Status> {
         let mut incoming = request.into_inner();
-        // The sender is held by the task below: the response stream stays open until shutdown
-        // or until the host closes its side.
-        let (tx, rx) = mpsc::channel::<Result<ConnInfo, Status>>(1);
+        let broker = self.broker.clone();
         let shutdown = self.shutdown.clone();
         tokio::spawn(async move {
-            let _keep_open = tx;
             loop {
                 tokio::select! {
                     message = incoming.next() => match message {
-                        Some(Ok(info)) => tracing::trace!(
-                            target: "go_plugin",
-                            service_id = info.service_id,
-                            network = %info.network,
-                            address = %info.address,
-                            "broker announcement from host"
-                        ),
+                        Some(Ok(info)) => broker.receive(info),
                         _ => break,
                     },
+                    _ = shutdown.cancelled() => break,
+                }
+            }
+        });
+        let (tx, rx) = mpsc::channel(16);
+        let outgoing = self.outgoing.clone();
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            // One host stream at a time takes the announcements (a reattached host takes over).
+            let mut outgoing = outgoing.lock().await;
+            loop {
+                tokio::select! {
+                    info = outgoing.recv() => match info {
+                        Some(info) => if tx.send(Ok(info)).await.is_err() { break },
+                        None => break,
+                    },
+                    _ = tx.closed() => break,
                     _ = shutdown.cancelled() => break,
                 }
             }
@@ -99,12 +301,72 @@ impl GrpcBrokerService for BrokerStreamService {
 mod tests {
     use super::*;
 
-    #[test]
-    fn ids_start_at_one_and_are_shared_by_clones() {
-        let broker = GrpcBroker::new();
+    fn broker() -> (GrpcBroker, mpsc::UnboundedReceiver<ConnInfo>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (GrpcBroker::new(tx, BrokerTls::default(), None, None), rx)
+    }
+
+    fn info(id: u32) -> ConnInfo {
+        ConnInfo {
+            service_id: id,
+            network: "unix".into(),
+            address: format!("/tmp/x{id}"),
+            knock: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn ids_start_at_one_and_are_shared_by_clones() {
+        let (broker, _rx) = broker();
         let clone = broker.clone();
         assert_eq!(broker.next_id(), 1);
         assert_eq!(clone.next_id(), 2);
         assert_eq!(broker.next_id(), 3);
+    }
+
+    #[tokio::test]
+    async fn an_announcement_reaches_a_dial_that_waits_and_one_that_comes_later() {
+        let (broker, _rx) = broker();
+        let waiting = {
+            let broker = broker.clone();
+            tokio::spawn(async move { broker.wait_for(1).await })
+        };
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        broker.receive(info(1));
+        assert_eq!(waiting.await.unwrap().unwrap().address, "/tmp/x1");
+        broker.receive(info(2));
+        assert_eq!(broker.wait_for(2).await.unwrap().address, "/tmp/x2");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unclaimed_announcements_expire_and_dials_time_out_after_5_s() {
+        let (broker, _rx) = broker();
+        broker.receive(info(7));
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let err = broker.wait_for(7).await.unwrap_err().to_string();
+        assert!(
+            err.starts_with("timeout waiting for connection info"),
+            "{err}"
+        );
+        assert!(err.contains("broker id 7"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn accept_and_serve_announces_a_socket_and_removes_it_on_close() {
+        let (broker, mut rx) = broker();
+        let routes = Routes::new(tonic_health::server::health_reporter().1);
+        broker.accept_and_serve(5, routes).await.unwrap();
+        let announced = rx.recv().await.unwrap();
+        assert_eq!(
+            (announced.service_id, announced.network.as_str()),
+            (5, "unix")
+        );
+        assert!(std::path::Path::new(&announced.address).exists());
+        broker.close();
+        assert!(
+            !std::path::Path::new(&announced.address).exists(),
+            "brokered socket left behind"
+        );
     }
 }

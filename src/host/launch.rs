@@ -230,6 +230,10 @@ pub(crate) async fn wait_for_handshake(
             )),
         },
         _ = exited => {
+            // A plugin may print its line and exit at once: the line is then still in the pipe.
+            if let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_millis(500), &mut process.first_line).await {
+                return Ok(line);
+            }
             let tail = process.stderr_tail().join("\n");
             Err(Error::PluginExited(format!("plugin exited before we could connect{}", if tail.is_empty() { String::new() } else { format!("; its last stderr lines:\n{tail}") })))
         }

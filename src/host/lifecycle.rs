@@ -15,7 +15,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::attach::{kill_reattached, pid_alive, watch_pid};
 use super::config::{ClientSet, HostConfig, Launch, Sink, UnixSocketConfig};
-use super::connect::{connect, dial};
 use super::launch::{
     launch, prepare_command, resolve_program, wait_for_handshake, with_diagnosis, Launched,
     StderrOutputs,
@@ -23,10 +22,11 @@ use super::launch::{
 use super::{checksum, streams, GrpcBroker, PluginConnection};
 use crate::env::HostEnv;
 use crate::error::Error;
+use crate::grpc::broker::BrokerTls;
+use crate::grpc::dial::{connect, dial};
 use crate::handshake::{HandshakeLine, HostExpectations, Network, Protocol};
-use crate::proto::plugin::ConnInfo;
 use crate::reattach::ReattachConfig;
-use crate::tls::{host_client_config, Identity};
+use crate::tls::{mtls_client_config, mtls_server_config, Identity};
 
 /// How long `kill` waits for the plugin to exit after Shutdown before killing it.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
@@ -57,6 +57,7 @@ struct Running {
     address: String,
     protocol: Protocol,
     tls: Option<Arc<rustls::ClientConfig>>,
+    broker_tls: BrokerTls,
     set: ClientSet,
     sync: (Option<Sink>, Option<Sink>),
     connected: Option<Connected>,
@@ -66,7 +67,6 @@ struct Running {
 /// The gRPC side, made on first use.
 struct Connected {
     connection: PluginConnection,
-    _broker_stream: mpsc::Sender<ConnInfo>,
 }
 
 impl std::fmt::Debug for Host {
@@ -195,10 +195,12 @@ impl Host {
             let line =
                 HandshakeLine::parse(&line, &expect).map_err(|e| with_diagnosis(e, &program))?;
             let tls = match (&identity, &line.server_cert) {
-                (Some(own), Some(cert)) => Some(Arc::new(host_client_config(
-                    own,
-                    vec![cert.clone().into()],
-                )?)),
+                (Some(own), Some(cert)) => {
+                    let trusted = vec![cert.clone().into()];
+                    let server = Some(Arc::new(mtls_server_config(own, trusted.clone())?));
+                    let client = Some(Arc::new(mtls_client_config(own, trusted)?));
+                    BrokerTls { server, client }
+                }
                 (Some(_), None) => {
                     return Err(Error::Tls(
                         "AutoMTLS is on but the plugin sent no certificate in its handshake: \
@@ -206,7 +208,10 @@ impl Host {
                             .into(),
                     ))
                 }
-                (None, _) => config.tls.clone(),
+                (None, _) => BrokerTls {
+                    server: None,
+                    client: config.tls.clone(),
+                },
             };
             Ok((line, tls))
         }
@@ -236,7 +241,8 @@ impl Host {
             network: line.network,
             address: line.address,
             protocol: line.protocol,
-            tls,
+            tls: tls.client.clone(),
+            broker_tls: tls,
             set: config
                 .versions
                 .remove(&line.app_version)
@@ -282,6 +288,10 @@ impl Host {
             network: reattach.network,
             address: reattach.address,
             protocol: reattach.protocol,
+            broker_tls: BrokerTls {
+                server: None,
+                client: config.tls.clone(),
+            },
             tls: config.tls,
             set,
             sync: (config.sync_stdout, config.sync_stderr),
@@ -308,17 +318,23 @@ impl Host {
             )));
         }
         let channel = connect(running.network, &running.address, running.tls.clone()).await?;
-        let broker_stream = streams::start_broker_stream(channel.clone());
+        let (announce, announcements) = mpsc::unbounded_channel();
+        let broker = GrpcBroker::new(
+            announce,
+            running.broker_tls.clone(),
+            running.socket_dir.clone(),
+            None,
+        );
+        streams::start_broker_stream(channel.clone(), announcements, broker.clone());
         let (stdout, stderr) = running.sync.clone();
         streams::start_stdio_stream(channel.clone(), stdout, stderr);
         let connection = PluginConnection {
             channel,
-            broker: GrpcBroker::new(),
+            broker,
             exited: self.inner.exited.clone(),
         };
         running.connected = Some(Connected {
             connection: connection.clone(),
-            _broker_stream: broker_stream,
         });
         Ok(connection)
     }
@@ -404,6 +420,7 @@ impl Host {
         }
         let graceful = match connected {
             Some(connected) => {
+                connected.connection.broker.close();
                 streams::shutdown(connected.connection.channel()).await;
                 true
             }

@@ -34,7 +34,6 @@
 mod attach;
 mod checksum;
 pub mod config;
-mod connect;
 mod discover;
 mod launch;
 mod lifecycle;

@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 use tonic::Code;
 
 use super::config::Sink;
 use crate::error::Error;
+use crate::grpc::broker::GrpcBroker;
 use crate::proto::plugin::grpc_broker_client::GrpcBrokerClient;
 use crate::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use crate::proto::plugin::grpc_stdio_client::GrpcStdioClient;
@@ -21,18 +22,19 @@ use crate::proto::plugin::{ConnInfo, Empty};
 /// wedge the host).
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Opens `GRPCBroker.StartStream` in the background; the returned sender keeps the host's side
-/// open (dropping it closes the stream). A plugin without a broker is tolerated.
+/// Opens `GRPCBroker.StartStream` in the background: `announcements` (the host broker's) go to
+/// the plugin, the plugin's go to `broker`. A plugin without a broker is tolerated.
 ///
 /// Nothing here waits for the plugin: grpc-go sends a stream's response headers only with its
 /// first message, so awaiting them would block until the plugin has something to announce.
-pub fn start_broker_stream(channel: Channel) -> mpsc::Sender<ConnInfo> {
-    let (tx, rx) = mpsc::channel(16);
+pub fn start_broker_stream(
+    channel: Channel,
+    announcements: mpsc::UnboundedReceiver<ConnInfo>,
+    broker: GrpcBroker,
+) {
     tokio::spawn(async move {
-        let mut incoming = match GrpcBrokerClient::new(channel)
-            .start_stream(ReceiverStream::new(rx))
-            .await
-        {
+        let outgoing = UnboundedReceiverStream::new(announcements);
+        let mut incoming = match GrpcBrokerClient::new(channel).start_stream(outgoing).await {
             Ok(response) => response.into_inner(),
             Err(status) => {
                 tracing::debug!(target: "go_plugin", error = %status, "broker stream not available");
@@ -40,10 +42,9 @@ pub fn start_broker_stream(channel: Channel) -> mpsc::Sender<ConnInfo> {
             }
         };
         while let Some(Ok(info)) = incoming.next().await {
-            tracing::trace!(target: "go_plugin", service_id = info.service_id, address = %info.address, "broker announcement from plugin");
+            broker.receive(info);
         }
     });
-    tx
 }
 
 /// Opens `GRPCStdio.StreamStdio` in the background and copies what arrives to the sinks until the

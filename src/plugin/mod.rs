@@ -37,7 +37,6 @@
 //! }
 //! ```
 
-mod incoming;
 pub mod listener;
 mod serve;
 pub mod stdio_capture;

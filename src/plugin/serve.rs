@@ -10,18 +10,20 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::RoutesBuilder;
 use tonic_health::ServingStatus;
 
-use super::incoming::incoming;
 use super::listener::PluginListener;
 use super::stdio_capture::redirect_stdio;
 use super::{GrpcBroker, PluginSet, ServeConfig};
 use crate::env::{check_cookie, PluginEnv};
 use crate::error::Error;
-use crate::grpc::broker::BrokerStreamService;
+use crate::grpc::broker::{BrokerStreamService, BrokerTls};
 use crate::grpc::controller::Controller;
+use crate::grpc::incoming::incoming;
 use crate::grpc::stdio::{StdioService, StdioSource};
 use crate::handshake::{negotiate_version, HandshakeLine, Protocol};
+use crate::proto::plugin::ConnInfo;
 use crate::reattach::ReattachConfig;
-use crate::tls::{parse_pem_certificates, plugin_server_config, Identity};
+use crate::tls::{mtls_client_config, mtls_server_config, parse_pem_certificates, Identity};
+use tokio::sync::mpsc;
 
 /// How long open connections may take to finish after a shutdown request before the server is
 /// dropped anyway (go-plugin stops hard; hosts wait at most 2 s before killing).
@@ -98,6 +100,7 @@ pub async fn serve_test(config: ServeConfig) -> Result<TestServer, Error> {
 /// A bound listener and a complete router, ready to announce and serve.
 struct Ready {
     version: u32,
+    broker: GrpcBroker,
     listener: Arc<PluginListener>,
     tls: Option<Arc<rustls::ServerConfig>>,
     server_cert: Option<Vec<u8>>,
@@ -124,17 +127,32 @@ async fn prepare(
     let set = versions.remove(&version).unwrap_or_default();
 
     let listener = Arc::new(PluginListener::bind(listener, env).await?);
-    let (tls, server_cert) = match (tls, &env.client_cert_pem) {
-        (Some(user), _) => (Some(user), None),
+    let (tls, broker_tls, server_cert) = match (tls, &env.client_cert_pem) {
+        (Some(user), _) => (
+            Some(user.clone()),
+            BrokerTls {
+                server: Some(user),
+                client: None,
+            },
+            None,
+        ),
         (None, Some(pem)) => {
-            let (config, cert) = auto_mtls(pem)?;
-            (Some(Arc::new(config)), Some(cert))
+            let (broker_tls, cert) = auto_mtls(pem)?;
+            (broker_tls.server.clone(), broker_tls, Some(cert))
         }
-        (None, None) => (None, None),
+        (None, None) => (None, BrokerTls::default(), None),
     };
-    let routes = routes(&set, stdio, shutdown).await?;
+    let (announce, announcements) = mpsc::unbounded_channel();
+    let broker = GrpcBroker::new(
+        announce,
+        broker_tls,
+        env.unix_socket_dir.clone(),
+        env.unix_socket_group.clone(),
+    );
+    let routes = routes(&set, broker.clone(), announcements, stdio, shutdown).await?;
     Ok(Ready {
         version,
+        broker,
         listener,
         tls,
         server_cert,
@@ -143,28 +161,32 @@ async fn prepare(
 }
 
 /// AutoMTLS on the plugin side: a fresh certificate, and the host's certificate as the only one
-/// accepted from clients. A host certificate that does not parse is logged, as go-plugin does; every
-/// connection will then fail.
-fn auto_mtls(host_pem: &str) -> Result<(rustls::ServerConfig, Vec<u8>), Error> {
+/// trusted, for the main listener and for brokered connections in both directions. A host
+/// certificate that does not parse is logged, as go-plugin does; every connection will then fail.
+fn auto_mtls(host_pem: &str) -> Result<(BrokerTls, Vec<u8>), Error> {
     tracing::debug!(target: "go_plugin", "configuring server automatic mTLS");
     let trusted = parse_pem_certificates(host_pem).unwrap_or_else(|e| {
         tracing::error!(target: "go_plugin", error = %e, "client cert provided but failed to parse");
         Vec::new()
     });
     let own = Identity::generate()?;
-    let config = plugin_server_config(&own, trusted)?;
-    Ok((config, own.cert.to_vec()))
+    let tls = BrokerTls {
+        server: Some(Arc::new(mtls_server_config(&own, trusted.clone())?)),
+        client: Some(Arc::new(mtls_client_config(&own, trusted)?)),
+    };
+    Ok((tls, own.cert.to_vec()))
 }
 
 /// The services of a go-plugin gRPC server: health, reflection, broker, controller, stdio and the
 /// negotiated plugin set.
 async fn routes(
     set: &PluginSet,
+    broker: GrpcBroker,
+    announcements: mpsc::UnboundedReceiver<ConnInfo>,
     stdio: Option<StdioSource>,
     shutdown: CancellationToken,
 ) -> Result<RoutesBuilder, Error> {
     let mut routes = RoutesBuilder::default();
-    let broker = GrpcBroker::new();
     let mut descriptors: Vec<&'static [u8]> = vec![
         crate::proto::plugin::FILE_DESCRIPTOR_SET,
         tonic_health::pb::FILE_DESCRIPTOR_SET,
@@ -205,7 +227,9 @@ async fn routes(
     routes.add_service(reflection_v1.build_v1().map_err(reflection_err)?);
     routes.add_service(reflection_v1alpha.build_v1alpha().map_err(reflection_err)?);
 
-    routes.add_service(BrokerStreamService::new(shutdown.clone()).into_service());
+    routes.add_service(
+        BrokerStreamService::new(broker, announcements, shutdown.clone()).into_service(),
+    );
     routes.add_service(Controller::new(shutdown.clone()).into_service());
     if let Some(source) = stdio {
         routes.add_service(StdioService::new(source, shutdown).into_service());
@@ -240,6 +264,7 @@ impl Ready {
             result = server => result?,
             _ = deadline => tracing::debug!(target: "go_plugin", "connections still open after shutdown; closing them"),
         }
+        self.broker.close();
         self.listener.remove_socket();
         Ok(())
     }

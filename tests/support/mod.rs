@@ -171,3 +171,46 @@ pub fn log_entries(path: &Path) -> Vec<serde_json::Value> {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
 }
+
+/// The host half of go-plugin's broker test (`testGRPCClient.Bidirectional`): serve PingPong under
+/// a new broker id, call `Bidirectional` with it (the plugin dials it, pings, and serves its own
+/// PingPong), then dial the plugin's id and ping it.
+pub async fn bidirectional(host: &go_plugin::host::Host) -> Result<(), Box<dyn std::error::Error>> {
+    use go_plugin::proto::grpctest::ping_pong_client::PingPongClient;
+    use go_plugin::proto::grpctest::ping_pong_server::{PingPong, PingPongServer};
+    use go_plugin::proto::grpctest::test_client::TestClient;
+    use go_plugin::proto::grpctest::{BidirectionalRequest, PingRequest, PongResponse};
+
+    struct Pong;
+    #[tonic::async_trait]
+    impl PingPong for Pong {
+        async fn ping(
+            &self,
+            _: tonic::Request<PingRequest>,
+        ) -> Result<tonic::Response<PongResponse>, tonic::Status> {
+            Ok(tonic::Response::new(PongResponse { msg: "pong".into() }))
+        }
+    }
+
+    let connection = host.connection().await?;
+    let broker = connection.broker();
+    let id = broker.next_id();
+    broker
+        .accept_and_serve(id, tonic::service::Routes::new(PingPongServer::new(Pong)))
+        .await?;
+    let mut test = TestClient::new(connection.channel());
+    let theirs = test
+        .bidirectional(BidirectionalRequest { id })
+        .await?
+        .into_inner()
+        .id;
+    let channel = broker.dial(theirs).await?;
+    let pong = PingPongClient::new(channel)
+        .ping(PingRequest {})
+        .await?
+        .into_inner();
+    if pong.msg != "pong" {
+        return Err(format!("bad PingPong answer {:?}", pong.msg).into());
+    }
+    Ok(())
+}

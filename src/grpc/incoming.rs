@@ -12,8 +12,8 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::listener::PluginListener;
 use crate::conn::{Conn, Io};
+use crate::plugin::listener::PluginListener;
 
 /// Accepts connections from `listener` until the returned stream is dropped.
 pub fn incoming(
