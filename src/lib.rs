@@ -64,6 +64,7 @@ pub mod grpc;
 pub mod handshake;
 pub mod host;
 pub mod log;
+pub mod mux;
 pub mod plugin;
 pub mod proto;
 pub mod reattach;

@@ -345,6 +345,23 @@ fn item22_33_broker_ping_pong_both_ways_with_and_without_automtls() {
 }
 
 #[test]
+fn item34_multiplexed_broker_with_a_go_host() {
+    for args in [
+        &["-mux", "double", "21"][..],
+        &["-mux", "bidirectional"],
+        &["-mux", "-automtls", "bidirectional"],
+    ] {
+        let host = GoHost::new();
+        let done = host.run_ok(args);
+        assert!(
+            done.stdout.contains("double=42") || done.stdout.contains("bidirectional=ok"),
+            "{args:?}: {}",
+            done.stdout
+        );
+    }
+}
+
+#[test]
 fn item28_ping_is_the_health_of_plugin() {
     let host = GoHost::new();
     assert_eq!(host.run_ok(&["ping"]).value("ping"), "ok");

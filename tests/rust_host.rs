@@ -338,6 +338,63 @@ async fn item22_33_broker_ping_pong_with_the_go_helper_both_ways_with_and_withou
 }
 
 #[tokio::test]
+async fn item34_multiplexed_broker_with_the_go_helper() {
+    for auto_mtls in [false, true] {
+        let host = Host::new(
+            helper_host("test-grpc")
+                .auto_mtls(auto_mtls)
+                .multiplex(true),
+        );
+        let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+        assert_eq!(
+            test.double(TestRequest { input: 3 })
+                .await
+                .unwrap()
+                .into_inner()
+                .output,
+            6
+        );
+        bidirectional(&host)
+            .await
+            .unwrap_or_else(|e| panic!("auto_mtls={auto_mtls}: {e}"));
+        kill_and_check(&host).await;
+    }
+}
+
+#[tokio::test]
+async fn dialing_an_id_the_go_plugin_does_not_serve_fails_after_5_s_in_both_modes() {
+    for multiplex in [false, true] {
+        let host = Host::new(helper_host("test-grpc").multiplex(multiplex));
+        let broker = host.connection().await.unwrap().broker().clone();
+        let started = Instant::now();
+        let err = broker.dial(999).await.unwrap_err().to_string();
+        assert!(
+            started.elapsed() < Duration::from_secs(7),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            err.contains("999") && err.contains("timeout"),
+            "multiplex={multiplex}: {err}"
+        );
+        kill_and_check(&host).await;
+    }
+}
+
+#[tokio::test]
+async fn item18_multiplexing_refused_by_plugins_without_support() {
+    for (mode, expected) in [
+        ("mux-grpc-with-old-plugin", "client requested gRPC broker multiplexing but plugin does not support the feature; for Go plugins, you will need to update the github.com/hashicorp/go-plugin dependency and recompile"),
+        ("mux-grpc-with-unsupported-plugin", "client requested gRPC broker multiplexing but plugin does not support the feature"),
+    ] {
+        let host = Host::new(helper_host(mode).multiplex(true));
+        let err = host.start().await.unwrap_err().to_string();
+        assert_eq!(err, expected, "{mode}");
+        assert!(host.exited());
+    }
+}
+
+#[tokio::test]
 async fn item10_four_field_line_means_netrpc_over_tcp() {
     let host =
         Host::new(helper_host("mock").allowed_protocols(&[Protocol::NetRpc, Protocol::Grpc]));

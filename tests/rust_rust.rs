@@ -126,6 +126,56 @@ async fn broker_ping_pong_both_ways_with_and_without_automtls() {
 }
 
 #[tokio::test]
+async fn multiplexed_broker_with_and_without_automtls() {
+    for auto_mtls in [false, true] {
+        let host = Host::new(host_config(&[]).auto_mtls(auto_mtls).multiplex(true));
+        bidirectional(&host)
+            .await
+            .unwrap_or_else(|e| panic!("auto_mtls={auto_mtls}: {e}"));
+        double_and_kill(host, Network::Unix).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_sequential_and_a_hundred_concurrent_broker_dials_in_both_modes() {
+    for multiplex in [false, true] {
+        let host = Host::new(host_config(&[]).multiplex(multiplex));
+        let started = Instant::now();
+        // Each ping-pong is two dials: the plugin dials the host's server, the host the plugin's.
+        for _ in 0..500 {
+            bidirectional(&host)
+                .await
+                .unwrap_or_else(|e| panic!("multiplex={multiplex}: {e}"));
+        }
+        let sequential = started.elapsed();
+        let concurrent =
+            futures_util::future::join_all((0..100).map(|_| bidirectional(&host))).await;
+        for result in concurrent {
+            result.unwrap_or_else(|e| panic!("multiplex={multiplex}, concurrent: {e}"));
+        }
+        println!("multiplex={multiplex}: 1000 sequential dials in {sequential:?}, 200 concurrent in {:?}", started.elapsed() - sequential);
+        double_and_kill(host, Network::Unix).await;
+    }
+}
+
+#[tokio::test]
+async fn dialing_an_id_nobody_serves_fails_clearly_in_both_modes() {
+    for multiplex in [false, true] {
+        let host = Host::new(host_config(&[]).multiplex(multiplex));
+        let broker = host.connection().await.unwrap().broker().clone();
+        let started = Instant::now();
+        let err = broker.dial(999).await.unwrap_err().to_string();
+        assert!(
+            started.elapsed() < Duration::from_secs(7),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(err.contains("999"), "multiplex={multiplex}: {err}");
+        host.kill().await;
+    }
+}
+
+#[tokio::test]
 async fn stdio_of_a_rust_plugin_reaches_a_rust_host_byte_exact() {
     let (out, err) = (Buffer::default(), Buffer::default());
     let host = Host::new(

@@ -56,6 +56,7 @@ type options struct {
 	wrongClientCert bool
 	manualMTLS      bool
 	tlsCA           string
+	mux             bool
 	socketDir       string
 	group           string
 	logFile         string
@@ -85,6 +86,7 @@ func run() int {
 	flag.BoolVar(&o.autoMTLS, "automtls", false, "enable go-plugin AutoMTLS")
 	flag.BoolVar(&o.wrongClientCert, "wrong-client-cert", false, "announce cert B in PLUGIN_CLIENT_CERT but present cert A (calls must fail)")
 	flag.BoolVar(&o.manualMTLS, "manual-mtls", false, "positive control for -wrong-client-cert: same hand-made TLS setup, but announce the cert actually presented")
+	flag.BoolVar(&o.mux, "mux", false, "GRPCBrokerMultiplex: one yamux session for the main and every brokered connection")
 	flag.StringVar(&o.tlsCA, "tls-ca", "", "explicit (non-auto) TLS: trust only the PEM certificate(s) in this file, server name localhost")
 	flag.StringVar(&o.socketDir, "socket-dir", "", "UnixSocketConfig.TempDir; also installs a RunnerFunc")
 	flag.StringVar(&o.group, "group", "", "UnixSocketConfig.Group")
@@ -222,6 +224,8 @@ func buildConfig(o *options, logger hclog.Logger) (*plugin.ClientConfig, error) 
 		Logger:           logger,
 		StartTimeout:     o.startTimeout,
 		AutoMTLS:         o.autoMTLS,
+
+		GRPCBrokerMultiplex: o.mux,
 	}
 
 	if o.tlsCA != "" {

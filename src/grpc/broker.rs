@@ -16,14 +16,14 @@
 //!
 //! Brokered connections get the same TLS as the main one: with AutoMTLS the accepting side is the
 //! TLS server requiring the peer's certificate and the dialing side the TLS client presenting its
-//! own, whichever process that is. The multiplexed mode (one yamux session) is not implemented
-//! yet: plugins answer `false` to `PLUGIN_MULTIPLEX_GRPC`.
+//! own, whichever process that is. In the multiplexed mode (go-plugin ≥ v1.6) connections are
+//! yamux streams and announcements are knocks; see [`super::broker_mux`].
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -34,8 +34,9 @@ use tonic::service::Routes;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::dial::connect;
-use super::incoming::incoming;
+use super::broker_mux::Multiplex;
+use super::dial::{channel_over, connect, with_tls as dial_with_tls};
+use super::incoming::{incoming, with_tls, Incoming};
 use crate::env::{Group, PluginEnv};
 use crate::error::Error;
 use crate::handshake::Network;
@@ -70,6 +71,7 @@ struct Inner {
     tls: BrokerTls,
     sockets: PluginEnv,
     listeners: Mutex<Vec<Arc<PluginListener>>>,
+    mux: OnceLock<Arc<Multiplex>>,
     closed: CancellationToken,
 }
 
@@ -101,9 +103,15 @@ impl GrpcBroker {
                     ..PluginEnv::default()
                 },
                 listeners: Mutex::new(Vec::new()),
+                mux: OnceLock::new(),
                 closed: CancellationToken::new(),
             }),
         }
+    }
+
+    /// Switches to the multiplexed mode: brokered connections become streams of `mux`'s session.
+    pub(crate) fn set_multiplex(&self, mux: Arc<Multiplex>) {
+        let _ = self.inner.mux.set(mux);
     }
 
     /// The next unused id of this side (1, 2, 3, …), as go-plugin's `NextId`.
@@ -115,6 +123,12 @@ impl GrpcBroker {
     /// it until the broker closes (go-plugin's `AcceptAndServe`). Returns once the announcement is
     /// sent; serving continues in the background.
     pub async fn accept_and_serve(&self, id: u32, routes: Routes) -> Result<(), Error> {
+        if let Some(mux) = self.inner.mux.get() {
+            let streams = mux.listen(id);
+            let incoming = with_tls(streams, self.inner.tls.server.clone());
+            self.serve(routes, incoming);
+            return Ok(());
+        }
         let listener =
             Arc::new(PluginListener::bind(ListenerKind::Auto, &self.inner.sockets).await?);
         lock(&self.inner.listeners).push(listener.clone());
@@ -128,27 +142,42 @@ impl GrpcBroker {
         self.inner.outgoing.send(info).map_err(|_| {
             Error::PluginExited(format!("broker stream closed; cannot announce id {id}"))
         })?;
+        self.serve(routes, incoming(listener, self.inner.tls.server.clone()));
+        Ok(())
+    }
+
+    /// Serves `routes` on `incoming` until the broker closes.
+    fn serve(&self, routes: Routes, incoming: Incoming) {
         let closed = self.inner.closed.clone();
-        let tls = self.inner.tls.server.clone();
         tokio::spawn(async move {
             let served = tonic::transport::Server::builder()
                 .add_routes(routes)
-                .serve_with_incoming_shutdown(
-                    incoming(listener.clone(), tls),
-                    closed.cancelled_owned(),
-                )
+                .serve_with_incoming_shutdown(incoming, closed.cancelled_owned())
                 .await;
             if let Err(e) = served {
                 tracing::error!(target: "go_plugin", error = %e, "plugin acceptAndServe error");
             }
-            listener.remove_socket();
         });
-        Ok(())
     }
 
     /// Connects to the server the other side announced under `id`, waiting up to 5 s for the
     /// announcement (go-plugin's `Dial`).
     pub async fn dial(&self, id: u32) -> Result<Channel, Error> {
+        if let Some(mux) = self.inner.mux.get() {
+            let stream = mux.knock_and_open(id, &self.inner.outgoing).await?;
+            let stream = Arc::new(Mutex::new(Some(stream)));
+            let tls = self.inner.tls.client.clone();
+            return channel_over(format!("brokered id {id}"), move || {
+                let (stream, tls) = (lock(&stream).take(), tls.clone());
+                async move {
+                    let stream = stream.ok_or_else(|| {
+                        std::io::Error::other("a brokered stream cannot be reopened")
+                    })?;
+                    dial_with_tls(stream, tls).await
+                }
+            })
+            .await;
+        }
         let info = self.wait_for(id).await?;
         let network = Network::parse(&info.network)
             .ok_or_else(|| Error::Handshake(format!("unknown address type: {}", info.address)))?;
@@ -181,8 +210,14 @@ impl GrpcBroker {
 
     /// Takes an announcement from the other side: hands it to a waiting dial, or parks it for 5 s.
     pub fn receive(&self, info: ConnInfo) {
-        if info.knock.as_ref().is_some_and(|k| k.knock) {
-            tracing::warn!(target: "go_plugin", service_id = info.service_id, "multiplexed broker knock received, but multiplexing is not supported");
+        if let Some(knock) = info.knock.clone().filter(|k| k.knock) {
+            match self.inner.mux.get() {
+                Some(mux) if knock.ack => mux.on_ack(info.service_id, knock),
+                Some(mux) => mux.on_knock(info.service_id, &self.inner.outgoing),
+                None => {
+                    tracing::warn!(target: "go_plugin", service_id = info.service_id, "multiplexing knock received, but the session is not multiplexed")
+                }
+            }
             return;
         }
         let id = info.service_id;

@@ -1,4 +1,5 @@
-//! Opening the host's gRPC connection to the address a plugin announced.
+//! Opening gRPC connections: the host's to the address a plugin announced, and either side's to a
+//! brokered server (over a socket or a yamux stream).
 //!
 //! go-plugin dials the target `unused` with a custom dialer, so HTTP/2's `:authority` is `unused`;
 //! servers ignore it. TLS, when AutoMTLS or a user configuration is in force, runs inside the
@@ -6,6 +7,7 @@
 //! over that stream. No HTTP/2 keep-alive pings are sent (grpc-go servers answer frequent pings
 //! with GOAWAY).
 
+use std::future::Future;
 use std::io;
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use rustls::pki_types::ServerName;
 use tokio::net::{TcpStream, UnixStream};
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use crate::conn::Conn;
+use crate::conn::{Conn, Io};
 use crate::error::Error;
 use crate::handshake::Network;
 
@@ -29,18 +31,32 @@ pub async fn connect(
     tls: Option<Arc<rustls::ClientConfig>>,
 ) -> Result<Channel, Error> {
     let address = address.to_string();
-    let describe = format!("{network}:{address}");
+    let describe = format!("the plugin at {network}:{address}");
+    channel_over(describe, move || {
+        let (address, tls) = (address.clone(), tls.clone());
+        async move { dial(network, &address, tls).await }
+    })
+    .await
+}
+
+/// Connects a gRPC channel whose connections come from `open` (a socket, a yamux stream, …);
+/// `describe` names the peer in errors.
+pub async fn channel_over<F, Fut>(describe: String, open: F) -> Result<Channel, Error>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = io::Result<Conn>> + Send + 'static,
+{
+    let open = Arc::new(open);
     let connector = tower::service_fn(move |_: Uri| {
-        let address = address.clone();
-        let tls = tls.clone();
-        async move { dial(network, &address, tls).await.map(TokioIo::new) }
+        let open = open.clone();
+        async move { open().await.map(TokioIo::new) }
     });
     Endpoint::from_static(TARGET)
         .connect_with_connector(connector)
         .await
         .map_err(|e| {
             Error::PluginExited(format!(
-                "error connecting to the plugin at {describe}: {}",
+                "error connecting to {describe}: {}",
                 source_chain(&e)
             ))
         })
@@ -52,22 +68,27 @@ pub async fn dial(
     address: &str,
     tls: Option<Arc<rustls::ClientConfig>>,
 ) -> io::Result<Conn> {
-    let socket = match network {
-        Network::Unix => Conn::new(UnixStream::connect(address).await?),
+    match network {
+        Network::Unix => with_tls(UnixStream::connect(address).await?, tls).await,
         Network::Tcp => {
             let stream = TcpStream::connect(address).await?;
             stream.set_nodelay(true)?;
-            Conn::new(stream)
+            with_tls(stream, tls).await
         }
-    };
+    }
+}
+
+/// Wraps a byte stream in TLS as a client (server name `localhost`) when configured.
+pub async fn with_tls(io: impl Io, tls: Option<Arc<rustls::ClientConfig>>) -> io::Result<Conn> {
     match tls {
-        None => Ok(socket),
+        None => Ok(Conn::new(io)),
         Some(config) => {
             let name = ServerName::try_from("localhost").expect("localhost is a valid server name");
-            let stream = tokio_rustls::TlsConnector::from(config)
-                .connect(name, socket)
-                .await?;
-            Ok(Conn::new(stream))
+            Ok(Conn::new(
+                tokio_rustls::TlsConnector::from(config)
+                    .connect(name, io)
+                    .await?,
+            ))
         }
     }
 }

@@ -13,6 +13,7 @@
 //! reflection from tonic-reflection; both are registered by [`crate::plugin::serve`].
 
 pub mod broker;
+pub mod broker_mux;
 pub mod controller;
 pub(crate) mod dial;
 pub(crate) mod incoming;

@@ -79,6 +79,7 @@ pub struct HostConfig {
     pub(crate) launch: Vec<Launch>,
     pub(crate) protocols: Vec<Protocol>,
     pub(crate) auto_mtls: bool,
+    pub(crate) multiplex: bool,
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
     pub(crate) start_timeout: Duration,
     pub(crate) skip_host_env: bool,
@@ -101,6 +102,7 @@ impl HostConfig {
             launch: Vec::new(),
             protocols: vec![Protocol::Grpc],
             auto_mtls: false,
+            multiplex: false,
             tls: None,
             start_timeout: Duration::from_secs(60),
             skip_host_env: false,
@@ -147,6 +149,14 @@ impl HostConfig {
     /// Turns AutoMTLS on: fresh certificates on both sides, each pinning the other's.
     pub fn auto_mtls(mut self, on: bool) -> Self {
         self.auto_mtls = on;
+        self
+    }
+
+    /// Asks for gRPC broker multiplexing (go-plugin ≥ v1.6's `GRPCBrokerMultiplex`): the main
+    /// connection and every brokered one become streams of one yamux session. A plugin that does
+    /// not support it fails to start with go-plugin's error; not available with reattach.
+    pub fn multiplex(mut self, on: bool) -> Self {
+        self.multiplex = on;
         self
     }
 

@@ -23,8 +23,10 @@ use super::{checksum, streams, GrpcBroker, PluginConnection};
 use crate::env::HostEnv;
 use crate::error::Error;
 use crate::grpc::broker::BrokerTls;
-use crate::grpc::dial::{connect, dial};
+use crate::grpc::broker_mux::Multiplex;
+use crate::grpc::dial::{channel_over, connect, dial, with_tls};
 use crate::handshake::{HandshakeLine, HostExpectations, Network, Protocol};
+use crate::mux::{self, Role};
 use crate::reattach::ReattachConfig;
 use crate::tls::{mtls_client_config, mtls_server_config, Identity};
 
@@ -58,6 +60,7 @@ struct Running {
     protocol: Protocol,
     tls: Option<Arc<rustls::ClientConfig>>,
     broker_tls: BrokerTls,
+    multiplex: bool,
     set: ClientSet,
     sync: (Option<Sink>, Option<Sink>),
     connected: Option<Connected>,
@@ -122,6 +125,9 @@ impl Host {
             Launch::Reattach(_) if config.checksum.is_some() => Err(Error::Config(
                 "only one of Reattach or SecureConfig can be set".into(),
             )),
+            Launch::Reattach(_) if config.multiplex => Err(Error::Config(
+                "gRPC broker multiplexing is not supported with Reattach config".into(),
+            )),
             Launch::Reattach(reattach) => self.attach(config, reattach).await,
             Launch::Command(command) => self.spawn(config, command).await,
         }
@@ -157,7 +163,7 @@ impl Host {
             ),
             versions: versions.clone(),
             ports: (10000, 25000),
-            multiplex: false,
+            multiplex: config.multiplex,
             client_cert_pem: identity.as_ref().map(Identity::cert_pem),
             socket_group: config.unix_socket.as_ref().and_then(|u| u.group.clone()),
             socket_dir: socket_dir.clone(),
@@ -190,7 +196,7 @@ impl Host {
             let expect = HostExpectations {
                 versions: &versions,
                 protocols: &config.protocols,
-                multiplex: false,
+                multiplex: config.multiplex,
             };
             let line =
                 HandshakeLine::parse(&line, &expect).map_err(|e| with_diagnosis(e, &program))?;
@@ -243,6 +249,7 @@ impl Host {
             protocol: line.protocol,
             tls: tls.client.clone(),
             broker_tls: tls,
+            multiplex: config.multiplex && line.protocol == Protocol::Grpc,
             set: config
                 .versions
                 .remove(&line.app_version)
@@ -292,6 +299,7 @@ impl Host {
                 server: None,
                 client: config.tls.clone(),
             },
+            multiplex: false,
             tls: config.tls,
             set,
             sync: (config.sync_stdout, config.sync_stderr),
@@ -317,7 +325,6 @@ impl Host {
                 running.protocol
             )));
         }
-        let channel = connect(running.network, &running.address, running.tls.clone()).await?;
         let (announce, announcements) = mpsc::unbounded_channel();
         let broker = GrpcBroker::new(
             announce,
@@ -325,6 +332,31 @@ impl Host {
             running.socket_dir.clone(),
             None,
         );
+        let channel = if running.multiplex {
+            // One raw connection carries a yamux session; TLS runs inside each stream.
+            let raw = dial(running.network, &running.address, None)
+                .await
+                .map_err(|e| {
+                    Error::PluginExited(format!(
+                        "error connecting to the plugin at {}: {e}",
+                        running.address
+                    ))
+                })?;
+            let (control, streams) = mux::start(raw, Role::Client);
+            let session = Multiplex::start(control, streams, None);
+            broker.set_multiplex(session.clone());
+            let tls = running.tls.clone();
+            channel_over("the plugin's yamux session".into(), move || {
+                let (session, tls) = (session.clone(), tls.clone());
+                async move {
+                    let stream = session.open().await.map_err(std::io::Error::other)?;
+                    with_tls(stream, tls).await
+                }
+            })
+            .await?
+        } else {
+            connect(running.network, &running.address, running.tls.clone()).await?
+        };
         streams::start_broker_stream(channel.clone(), announcements, broker.clone());
         let (stdout, stderr) = running.sync.clone();
         streams::start_stdio_stream(channel.clone(), stdout, stderr);

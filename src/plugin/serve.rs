@@ -16,10 +16,12 @@ use super::{GrpcBroker, PluginSet, ServeConfig};
 use crate::env::{check_cookie, PluginEnv};
 use crate::error::Error;
 use crate::grpc::broker::{BrokerStreamService, BrokerTls};
+use crate::grpc::broker_mux::Multiplex;
 use crate::grpc::controller::Controller;
-use crate::grpc::incoming::incoming;
+use crate::grpc::incoming::{accept, incoming, with_tls};
 use crate::grpc::stdio::{StdioService, StdioSource};
 use crate::handshake::{negotiate_version, HandshakeLine, Protocol};
+use crate::mux::{self, Role};
 use crate::proto::plugin::ConnInfo;
 use crate::reattach::ReattachConfig;
 use crate::tls::{mtls_client_config, mtls_server_config, parse_pem_certificates, Identity};
@@ -52,7 +54,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Error> {
     let line = ready.handshake_line(&env);
     tracing::debug!(target: "go_plugin", network = %ready.listener.network(), address = %ready.listener.address(), "plugin address");
     print_handshake(captured.real_stdout, &line)?;
-    ready.run(shutdown).await
+    ready.run(shutdown, env.multiplex_enable).await
 }
 
 /// A plugin served in test mode, in this process (go-plugin's `ServeTestConfig`).
@@ -89,7 +91,7 @@ pub async fn serve_test(config: ServeConfig) -> Result<TestServer, Error> {
         pid: std::process::id(),
         test: true,
     };
-    let task = tokio::spawn(ready.run(stop.clone()));
+    let task = tokio::spawn(ready.run(stop.clone(), false));
     Ok(TestServer {
         reattach,
         stop,
@@ -245,14 +247,27 @@ impl Ready {
             address: self.listener.address(),
             protocol: Protocol::Grpc,
             server_cert: self.server_cert.clone(),
-            multiplex: env.multiplex_announce.then_some(false),
+            multiplex: env.multiplex_announce.then_some(true),
         }
     }
 
     /// Serves until `shutdown` is cancelled, then gives open calls a short grace, removes the
-    /// socket file and returns.
-    async fn run(self, shutdown: CancellationToken) -> Result<(), Error> {
-        let incoming = incoming(self.listener.clone(), self.tls);
+    /// socket file and returns. `multiplex`: the host asked for the multiplexed broker, so its one
+    /// connection carries a yamux session whose unknocked streams are the main gRPC connections.
+    async fn run(self, shutdown: CancellationToken, multiplex: bool) -> Result<(), Error> {
+        let incoming = if multiplex {
+            let raw = tokio::select! {
+                raw = accept(&self.listener) => raw.map_err(|e| Error::io("accepting the host's connection", e))?,
+                _ = shutdown.cancelled() => return Ok(()),
+            };
+            let (control, streams) = mux::start(raw, Role::Server);
+            let (main, main_streams) = mpsc::channel(16);
+            self.broker
+                .set_multiplex(Multiplex::start(control, streams, Some(main)));
+            with_tls(main_streams, self.tls)
+        } else {
+            incoming(self.listener.clone(), self.tls)
+        };
         let server = tonic::transport::Server::builder()
             .add_routes(self.routes.routes())
             .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
