@@ -15,8 +15,10 @@
 //!   session reads its `SYN`;
 //! * **windows**: 256 KiB initial and maximum stream window on both sides, updates once half of
 //!   the window is used;
-//! * **keep-alive**: `Ping`/`SYN` every 30 s, answered with `Ping`/`ACK`; hashicorp/yamux answers
-//!   ours and tokio-yamux answers Go's.
+//! * **keep-alive**: both send `Ping`/`SYN` every 30 s and answer with `Ping`/`ACK`. The
+//!   cross-tests keep a session idle for 45 s (past Go's 30 s keep-alive and 10 s write timeout)
+//!   with a Go host and with a Go plugin and use it afterwards, so tokio-yamux answers Go's pings;
+//!   that Go answers ours is read from hashicorp/yamux (it echoes every `Ping`/`SYN`).
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;

@@ -362,6 +362,43 @@ fn item34_multiplexed_broker_with_a_go_host() {
 }
 
 #[test]
+fn yamux_session_with_a_go_host_survives_idle_keepalives_and_moves_a_mebibyte() {
+    // hashicorp/yamux pings every 30 s and drops a session whose pings go unanswered for 10 s;
+    // 45 s of silence proves tokio-yamux answers them (and that Go answers ours).
+    let host = GoHost::new();
+    assert_eq!(
+        host.run_ok(&["-mux", "-idle", "45s", "double", "21"])
+            .value("double"),
+        "42"
+    );
+    // 1 MiB each way through the stdio stream: yamux window updates beyond the 256 KiB window.
+    let host = GoHost::new();
+    let dir = host.dir.path();
+    let payload: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.join("out.in"), &payload).unwrap();
+    std::fs::write(dir.join("err.in"), &payload).unwrap();
+    let (sync_out, sync_err) = (dir.join("out.sync"), dir.join("err.sync"));
+    host.run_ok(&[
+        "-mux",
+        "-sync-stdout",
+        sync_out.to_str().unwrap(),
+        "-sync-stderr",
+        sync_err.to_str().unwrap(),
+        "print-stdio",
+        dir.join("out.in").to_str().unwrap(),
+        dir.join("err.in").to_str().unwrap(),
+    ]);
+    assert!(
+        std::fs::read(&sync_out).unwrap() == payload,
+        "stdout differs"
+    );
+    assert!(
+        std::fs::read(&sync_err).unwrap() == payload,
+        "stderr differs"
+    );
+}
+
+#[test]
 fn item28_ping_is_the_health_of_plugin() {
     let host = GoHost::new();
     assert_eq!(host.run_ok(&["ping"]).value("ping"), "ok");

@@ -382,6 +382,44 @@ async fn dialing_an_id_the_go_plugin_does_not_serve_fails_after_5_s_in_both_mode
 }
 
 #[tokio::test]
+async fn yamux_session_with_a_go_plugin_survives_idle_keepalives_and_moves_a_mebibyte() {
+    let (out, err) = (Buffer::default(), Buffer::default());
+    let host = Host::new(
+        helper_host("test-grpc")
+            .multiplex(true)
+            .sync_stdout(out.clone())
+            .sync_stderr(err.clone()),
+    );
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    // hashicorp/yamux pings every 30 s and drops a session whose pings go unanswered for 10 s.
+    tokio::time::sleep(Duration::from_secs(45)).await;
+    assert_eq!(
+        test.double(TestRequest { input: 9 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        18
+    );
+    let payload: Vec<u8> = (0..(1u32 << 20)).map(|i| b'a' + (i % 26) as u8).collect();
+    test.print_stdio(PrintStdioRequest {
+        stdout: payload.clone(),
+        stderr: payload.clone(),
+    })
+    .await
+    .unwrap();
+    eventually(Duration::from_secs(10), "stdio", || {
+        out.bytes().len() >= payload.len() && err.bytes().len() >= payload.len()
+    })
+    .await;
+    assert!(
+        out.bytes() == payload && err.bytes() == payload,
+        "stdio differs"
+    );
+    kill_and_check(&host).await;
+}
+
+#[tokio::test]
 async fn item18_multiplexing_refused_by_plugins_without_support() {
     for (mode, expected) in [
         ("mux-grpc-with-old-plugin", "client requested gRPC broker multiplexing but plugin does not support the feature; for Go plugins, you will need to update the github.com/hashicorp/go-plugin dependency and recompile"),

@@ -57,6 +57,7 @@ type options struct {
 	manualMTLS      bool
 	tlsCA           string
 	mux             bool
+	idle            time.Duration
 	socketDir       string
 	group           string
 	logFile         string
@@ -86,6 +87,7 @@ func run() int {
 	flag.BoolVar(&o.autoMTLS, "automtls", false, "enable go-plugin AutoMTLS")
 	flag.BoolVar(&o.wrongClientCert, "wrong-client-cert", false, "announce cert B in PLUGIN_CLIENT_CERT but present cert A (calls must fail)")
 	flag.BoolVar(&o.manualMTLS, "manual-mtls", false, "positive control for -wrong-client-cert: same hand-made TLS setup, but announce the cert actually presented")
+	flag.DurationVar(&o.idle, "idle", 0, "wait this long after connecting before the action (keep-alive checks)")
 	flag.BoolVar(&o.mux, "mux", false, "GRPCBrokerMultiplex: one yamux session for the main and every brokered connection")
 	flag.StringVar(&o.tlsCA, "tls-ca", "", "explicit (non-auto) TLS: trust only the PEM certificate(s) in this file, server name localhost")
 	flag.StringVar(&o.socketDir, "socket-dir", "", "UnixSocketConfig.TempDir; also installs a RunnerFunc")
@@ -163,6 +165,9 @@ func run() int {
 	}
 
 	rpcClient, err := client.Client()
+	if err == nil && o.idle > 0 {
+		time.Sleep(o.idle)
+	}
 	if err != nil {
 		return failKill(err)
 	}
