@@ -40,6 +40,12 @@ pub enum Error {
     /// A gRPC call failed.
     #[error("gRPC call failed: {0}")]
     Status(#[from] tonic::Status),
+    /// A net/rpc call returned an error (the remote error text, verbatim).
+    #[error("{0}")]
+    Rpc(String),
+    /// A gob stream could not be read or written.
+    #[error("gob: {0}")]
+    Gob(String),
     /// The configuration given to this crate is inconsistent.
     #[error("{0}")]
     Config(String),

@@ -57,7 +57,7 @@
 
 #![warn(missing_docs)]
 
-mod conn;
+pub mod conn;
 pub mod env;
 pub mod error;
 pub mod grpc;
@@ -65,9 +65,11 @@ pub mod handshake;
 pub mod host;
 pub mod log;
 pub mod mux;
+pub mod netrpc;
 pub mod plugin;
 pub mod proto;
 pub mod reattach;
+mod rendezvous;
 pub mod tls;
 
 pub use error::{Error, Result};

@@ -432,6 +432,109 @@ async fn item18_multiplexing_refused_by_plugins_without_support() {
     }
 }
 
+/// A host for a net/rpc helper mode, dispensing the net/rpc client itself.
+fn netrpc_helper_host(mode: &str) -> HostConfig {
+    HostConfig::new(test_handshake())
+        .plugins(ClientSet::new().netrpc_plugin("test", |rpc, _| rpc))
+        .allowed_protocols(&[Protocol::NetRpc])
+        .command(helper(mode))
+}
+
+#[tokio::test]
+async fn item37_38_netrpc_dispense_double_and_ping() {
+    let host = Host::new(netrpc_helper_host("test-interface"));
+    let test: go_plugin::netrpc::RpcClient = host.dispense("test").await.unwrap();
+    assert_eq!(
+        test.call::<i64, i64>("Plugin.Double", &21).await.unwrap(),
+        42
+    );
+    host.ping().await.unwrap();
+    let err = test
+        .call::<i64, i64>("Plugin.Nope", &1)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "rpc: can't find method Plugin.Nope");
+    kill_and_check(&host).await;
+    assert!(host.ping().await.is_err());
+}
+
+#[tokio::test]
+async fn item21_netrpc_with_automtls() {
+    let host = Host::new(netrpc_helper_host("test-interface").auto_mtls(true));
+    let test: go_plugin::netrpc::RpcClient = host.dispense("test").await.unwrap();
+    assert_eq!(
+        test.call::<i64, i64>("Plugin.Double", &5).await.unwrap(),
+        10
+    );
+    kill_and_check(&host).await;
+}
+
+#[tokio::test]
+async fn item39_control_quit_lets_the_plugin_run_its_cleanup() {
+    let dir = short_tempdir();
+    let marker = dir.path().join("cleaned");
+    let mut command = helper("cleanup");
+    command.arg(&marker);
+    let host = Host::new(
+        HostConfig::new(test_handshake())
+            .plugins(ClientSet::new().netrpc_plugin("test", |rpc, _| rpc))
+            .allowed_protocols(&[Protocol::NetRpc])
+            .command(command),
+    );
+    host.ping().await.unwrap();
+    host.kill().await;
+    assert!(
+        host.exit_status().is_some_and(|s| s.success()),
+        "{:?}",
+        host.exit_status()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap(),
+        "foo",
+        "the plugin's deferred cleanup did not run"
+    );
+}
+
+#[tokio::test]
+async fn item55_reattach_to_a_netrpc_plugin_also_with_an_empty_protocol() {
+    let first = Host::new(netrpc_helper_host("test-interface"));
+    first.start().await.unwrap();
+    let config = first.reattach_config().unwrap();
+    assert_eq!(config.protocol, Protocol::NetRpc);
+    // Terraform-style JSON with "Protocol": "" means net/rpc.
+    let mut json = config.to_json();
+    json["Protocol"] = serde_json::Value::from("");
+    let parsed = go_plugin::reattach::ReattachConfig::from_json(&json).unwrap();
+    let second = Host::new(
+        HostConfig::new(test_handshake())
+            .plugins(ClientSet::new().netrpc_plugin("test", |rpc, _| rpc))
+            .allowed_protocols(&[Protocol::NetRpc])
+            .reattach(parsed),
+    );
+    let test: go_plugin::netrpc::RpcClient = second.dispense("test").await.unwrap();
+    assert_eq!(test.call::<i64, i64>("Plugin.Double", &4).await.unwrap(), 8);
+    second.kill().await;
+    assert_process_gone(config.pid, Duration::from_secs(3));
+    first.kill().await;
+}
+
+#[test]
+fn greeter_host_greets_through_the_go_basic_plugin() {
+    let dir = short_tempdir();
+    std::fs::create_dir(dir.path().join("plugin")).unwrap();
+    std::os::unix::fs::symlink(
+        go_subject("examples/basic_plugin/plugin"),
+        dir.path().join("plugin/greeter"),
+    )
+    .unwrap();
+    let mut cmd = Command::new(rust_example("greeter_host"));
+    cmd.current_dir(dir.path());
+    let done = run(cmd, Duration::from_secs(30));
+    done.assert_success();
+    assert_eq!(done.stdout, "Hello!\n");
+}
+
 #[tokio::test]
 async fn item10_four_field_line_means_netrpc_over_tcp() {
     let host =

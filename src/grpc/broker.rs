@@ -19,14 +19,12 @@
 //! own, whichever process that is. In the multiplexed mode (go-plugin ≥ v1.6) connections are
 //! yamux streams and announcements are knocks; see [`super::broker_mux`].
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 use tokio_util::sync::CancellationToken;
@@ -43,9 +41,7 @@ use crate::handshake::Network;
 use crate::plugin::listener::{ListenerKind, PluginListener};
 use crate::proto::plugin::grpc_broker_server::{GrpcBroker as GrpcBrokerService, GrpcBrokerServer};
 use crate::proto::plugin::ConnInfo;
-
-/// How long an announcement waits for its dial, and a dial for its announcement (go-plugin: 5 s).
-const RENDEZVOUS: Duration = Duration::from_secs(5);
+use crate::rendezvous::Rendezvous;
 
 /// TLS for brokered connections: the server side is used by `accept_and_serve`, the client side by
 /// `dial`. AutoMTLS fills both; explicit TLS only the side the user configured.
@@ -67,19 +63,12 @@ pub struct GrpcBroker {
 struct Inner {
     next_id: AtomicU32,
     outgoing: mpsc::UnboundedSender<ConnInfo>,
-    slots: Mutex<HashMap<u32, Slot>>,
+    announcements: Rendezvous<ConnInfo>,
     tls: BrokerTls,
     sockets: PluginEnv,
     listeners: Mutex<Vec<Arc<PluginListener>>>,
     mux: OnceLock<Arc<Multiplex>>,
     closed: CancellationToken,
-}
-
-/// An announcement from the other side, or a dial waiting for one.
-#[derive(Debug)]
-enum Slot {
-    Arrived(ConnInfo, u64),
-    Waiting(oneshot::Sender<ConnInfo>),
 }
 
 impl GrpcBroker {
@@ -95,7 +84,7 @@ impl GrpcBroker {
             inner: Arc::new(Inner {
                 next_id: AtomicU32::new(0),
                 outgoing,
-                slots: Mutex::new(HashMap::new()),
+                announcements: Rendezvous::default(),
                 tls,
                 sockets: PluginEnv {
                     unix_socket_dir: socket_dir,
@@ -185,27 +174,11 @@ impl GrpcBroker {
     }
 
     async fn wait_for(&self, id: u32) -> Result<ConnInfo, Error> {
-        let rx = {
-            let mut slots = lock(&self.inner.slots);
-            if let Some(Slot::Arrived(..)) = slots.get(&id) {
-                let Some(Slot::Arrived(info, _)) = slots.remove(&id) else {
-                    unreachable!()
-                };
-                return Ok(info);
-            }
-            let (tx, rx) = oneshot::channel();
-            slots.insert(id, Slot::Waiting(tx));
-            rx
-        };
-        match tokio::time::timeout(RENDEZVOUS, rx).await {
-            Ok(Ok(info)) => Ok(info),
-            _ => {
-                lock(&self.inner.slots).remove(&id);
-                Err(Error::Timeout(format!(
-                    "timeout waiting for connection info (broker id {id}: the other side did not announce it within 5 s)"
-                )))
-            }
-        }
+        self.inner.announcements.take(id).await.ok_or_else(|| {
+            Error::Timeout(format!(
+                "timeout waiting for connection info (broker id {id}: the other side did not announce it within 5 s)"
+            ))
+        })
     }
 
     /// Takes an announcement from the other side: hands it to a waiting dial, or parks it for 5 s.
@@ -220,28 +193,7 @@ impl GrpcBroker {
             }
             return;
         }
-        let id = info.service_id;
-        let mut slots = lock(&self.inner.slots);
-        let info = match slots.remove(&id) {
-            Some(Slot::Waiting(tx)) => match tx.send(info) {
-                Ok(()) => return,
-                Err(info) => info,
-            },
-            _ => info,
-        };
-        static GENERATION: AtomicU32 = AtomicU32::new(0);
-        let generation = u64::from(GENERATION.fetch_add(1, Ordering::Relaxed));
-        slots.insert(id, Slot::Arrived(info, generation));
-        let inner = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            tokio::time::sleep(RENDEZVOUS).await;
-            if let Some(inner) = inner.upgrade() {
-                let mut slots = lock(&inner.slots);
-                if matches!(slots.get(&id), Some(Slot::Arrived(_, g)) if *g == generation) {
-                    slots.remove(&id);
-                }
-            }
-        });
+        self.inner.announcements.deliver(info.service_id, info);
     }
 
     /// Stops every server this side serves through the broker and removes their sockets.
@@ -335,6 +287,7 @@ impl GrpcBrokerService for BrokerStreamService {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn broker() -> (GrpcBroker, mpsc::UnboundedReceiver<ConnInfo>) {
         let (tx, rx) = mpsc::unbounded_channel();

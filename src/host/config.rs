@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::PluginConnection;
 use crate::handshake::{HandshakeConfig, Protocol};
 use crate::log::LogEntry;
+use crate::netrpc::{MuxBroker, RpcClient};
 use crate::reattach::ReattachConfig;
 
 /// A writer shared with a background task (stdout/stderr sinks).
@@ -19,12 +20,14 @@ pub type Sink = Arc<Mutex<dyn Write + Send>>;
 pub type LogHook = Arc<dyn Fn(&str, &LogEntry) + Send + Sync>;
 
 type Factory = Arc<dyn Fn(&PluginConnection) -> Box<dyn Any + Send> + Send + Sync>;
+type NetRpcFactory = Arc<dyn Fn(RpcClient, &MuxBroker) -> Box<dyn Any + Send> + Send + Sync>;
 
 /// The plugins a host can dispense for one app version, by name (go-plugin's `PluginSet` on the
 /// host side): each turns the connection into a typed client.
 #[derive(Clone, Default)]
 pub struct ClientSet {
     pub(crate) factories: BTreeMap<String, Factory>,
+    pub(crate) netrpc_factories: BTreeMap<String, NetRpcFactory>,
 }
 
 impl ClientSet {
@@ -48,9 +51,29 @@ impl ClientSet {
     }
 }
 
+impl ClientSet {
+    /// Adds a net/rpc plugin: `make` wraps the net/rpc client of the dispensed plugin (calls are
+    /// `Plugin.<Method>`) into a typed client, as go-plugin's `Plugin.Client(broker, rpc)`.
+    pub fn netrpc_plugin<T, F>(mut self, name: impl Into<String>, make: F) -> Self
+    where
+        T: Any + Send,
+        F: Fn(RpcClient, &MuxBroker) -> T + Send + Sync + 'static,
+    {
+        self.netrpc_factories.insert(
+            name.into(),
+            Arc::new(move |rpc: RpcClient, broker: &MuxBroker| {
+                Box::new(make(rpc, broker)) as Box<dyn Any + Send>
+            }),
+        );
+        self
+    }
+}
+
 impl std::fmt::Debug for ClientSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.factories.keys()).finish()
+        f.debug_list()
+            .entries(self.factories.keys().chain(self.netrpc_factories.keys()))
+            .finish()
     }
 }
 

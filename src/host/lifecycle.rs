@@ -27,6 +27,7 @@ use crate::grpc::broker_mux::Multiplex;
 use crate::grpc::dial::{channel_over, connect, dial, with_tls};
 use crate::handshake::{HandshakeLine, HostExpectations, Network, Protocol};
 use crate::mux::{self, Role};
+use crate::netrpc::host_side::NetRpcSession;
 use crate::reattach::ReattachConfig;
 use crate::tls::{mtls_client_config, mtls_server_config, Identity};
 
@@ -67,9 +68,10 @@ struct Running {
     socket_dir: Option<PathBuf>,
 }
 
-/// The gRPC side, made on first use.
-struct Connected {
-    connection: PluginConnection,
+/// The protocol side, made on first use.
+enum Connected {
+    Grpc(PluginConnection),
+    NetRpc(NetRpcSession),
 }
 
 impl std::fmt::Debug for Host {
@@ -316,14 +318,13 @@ impl Host {
         let running = guard
             .as_mut()
             .ok_or_else(|| Error::PluginExited("the plugin was killed".into()))?;
-        if let Some(connected) = &running.connected {
-            return Ok(connected.connection.clone());
+        match &running.connected {
+            Some(Connected::Grpc(connection)) => return Ok(connection.clone()),
+            Some(Connected::NetRpc(_)) => return Err(netrpc_has_no_grpc_connection()),
+            None => {}
         }
         if running.protocol != Protocol::Grpc {
-            return Err(Error::Handshake(format!(
-                "plugin speaks {}; this host speaks only gRPC so far",
-                running.protocol
-            )));
+            return Err(netrpc_has_no_grpc_connection());
         }
         let (announce, announcements) = mpsc::unbounded_channel();
         let broker = GrpcBroker::new(
@@ -365,15 +366,40 @@ impl Host {
             broker,
             exited: self.inner.exited.clone(),
         };
-        running.connected = Some(Connected {
-            connection: connection.clone(),
-        });
+        running.connected = Some(Connected::Grpc(connection.clone()));
         Ok(connection)
+    }
+
+    /// The net/rpc session of a net/rpc plugin, made on first use.
+    async fn netrpc(&self) -> Result<NetRpcSession, Error> {
+        self.start().await?;
+        let mut guard = self.inner.running.lock().await;
+        let running = guard
+            .as_mut()
+            .ok_or_else(|| Error::PluginExited("the plugin was killed".into()))?;
+        if let Some(Connected::NetRpc(session)) = &running.connected {
+            return Ok(session.clone());
+        }
+        let (stdout, stderr) = running.sync.clone();
+        let session = NetRpcSession::connect(
+            running.network,
+            &running.address,
+            running.tls.clone(),
+            stdout,
+            stderr,
+        )
+        .await?;
+        running.connected = Some(Connected::NetRpc(session.clone()));
+        Ok(session)
     }
 
     /// Builds the client of plugin `name` from the negotiated set (go-plugin's `Dispense`; no RPC
     /// is made). `T` must be the type the set's factory builds.
     pub async fn dispense<T: Any + Send>(&self, name: &str) -> Result<T, Error> {
+        self.start().await?;
+        if self.protocol().await == Some(Protocol::NetRpc) {
+            return self.dispense_netrpc(name).await;
+        }
         let connection = self.connection().await?;
         let running = self.inner.running.lock().await;
         let running = running
@@ -383,20 +409,40 @@ impl Host {
             .set
             .factories
             .get(name)
-            .ok_or_else(|| Error::Config(format!("unknown plugin type: {name}")))?;
+            .ok_or_else(|| unknown_plugin(name))?;
         factory(&connection)
             .downcast::<T>()
             .map(|b| *b)
-            .map_err(|_| {
-                Error::Config(format!(
-                    "plugin {name:?} builds a different type than the {} asked for",
-                    std::any::type_name::<T>()
-                ))
-            })
+            .map_err(|_| wrong_type::<T>(name))
+    }
+
+    async fn dispense_netrpc<T: Any + Send>(&self, name: &str) -> Result<T, Error> {
+        let factory = {
+            let running = self.inner.running.lock().await;
+            let running = running
+                .as_ref()
+                .ok_or_else(|| Error::PluginExited("the plugin was killed".into()))?;
+            running
+                .set
+                .netrpc_factories
+                .get(name)
+                .cloned()
+                .ok_or_else(|| unknown_plugin(name))?
+        };
+        let session = self.netrpc().await?;
+        let rpc = session.dispense(name).await?;
+        factory(rpc, session.broker())
+            .downcast::<T>()
+            .map(|b| *b)
+            .map_err(|_| wrong_type::<T>(name))
     }
 
     /// Checks that the plugin answers (go-plugin's `Ping`: the health of service `plugin`).
     pub async fn ping(&self) -> Result<(), Error> {
+        self.start().await?;
+        if self.protocol().await == Some(Protocol::NetRpc) {
+            return self.netrpc().await?.ping().await;
+        }
         streams::ping(self.connection().await?.channel()).await
     }
 
@@ -451,9 +497,16 @@ impl Host {
             return; // reattached in test mode: not ours to stop
         }
         let graceful = match connected {
-            Some(connected) => {
-                connected.connection.broker.close();
-                streams::shutdown(connected.connection.channel()).await;
+            Some(Connected::Grpc(connection)) => {
+                connection.broker.close();
+                streams::shutdown(connection.channel()).await;
+                true
+            }
+            Some(Connected::NetRpc(session)) => {
+                // The plugin often exits before its reply is written; its exit is what counts.
+                if let Err(e) = session.quit().await {
+                    tracing::debug!(target: "go_plugin", error = %e, "Control.Quit ended");
+                }
                 true
             }
             None => false,
@@ -515,6 +568,21 @@ fn remove_stale_socket(path: &Path) {
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
         let _ = std::fs::remove_file(path);
     }
+}
+
+fn unknown_plugin(name: &str) -> Error {
+    Error::Config(format!("unknown plugin type: {name}"))
+}
+
+fn wrong_type<T>(name: &str) -> Error {
+    Error::Config(format!(
+        "plugin {name:?} builds a different type than the {} asked for",
+        std::any::type_name::<T>()
+    ))
+}
+
+fn netrpc_has_no_grpc_connection() -> Error {
+    Error::Config("this plugin speaks net/rpc: use dispense (net/rpc plugins) or ping; it has no gRPC connection".into())
 }
 
 fn remove_socket_dir(dir: Option<&Path>) {
