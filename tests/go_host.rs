@@ -636,6 +636,38 @@ fn go_example_bidirectional_host_counts_through_counter_plugin() {
     );
 }
 
+#[test]
+fn item41_go_basic_host_greets_through_the_rust_netrpc_greeter() {
+    let dir = short_tempdir();
+    std::fs::create_dir(dir.path().join("plugin")).unwrap();
+    std::os::unix::fs::symlink(
+        rust_example("greeter_plugin"),
+        dir.path().join("plugin/greeter"),
+    )
+    .unwrap();
+    let mut cmd = Command::new(go_subject("examples/basic/basic"));
+    cmd.current_dir(dir.path());
+    let done = run(cmd, LIMIT);
+    done.assert_success();
+    // The basic host logs to stdout too: the greeting is one of its lines.
+    assert!(
+        done.stdout.lines().any(|l| l == "Hello!"),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout
+            .contains("message from GreeterHello.Greet: @module=greeter_plugin foo=bar"),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        !done.stdout.contains("plugin failed to exit gracefully"),
+        "{}",
+        done.stdout
+    );
+}
+
 /// The first stdout line of `grpctest_plugin` started by hand with the cookie and `env`.
 fn first_line(env: &[(&str, &str)]) -> String {
     let dir = short_tempdir();

@@ -100,7 +100,7 @@ pub fn write_real_stderr(line: &str) {
 /// The filter [`init`] uses when `RUST_LOG` is not set: everything of the plugin and of this crate
 /// down to trace (go-plugin's default: the host decides what to show), the transport libraries
 /// only from warn on (their trace output would drown the plugin's).
-pub const DEFAULT_FILTER: &str = "trace,h2=warn,hyper=warn,hyper_util=warn,tonic=warn,tower=warn,rustls=warn,tokio_util=warn,mio=warn,want=warn";
+pub const DEFAULT_FILTER: &str = "trace,h2=warn,hyper=warn,hyper_util=warn,tonic=warn,tower=warn,rustls=warn,tokio_util=warn,tokio_yamux=warn,mio=warn,want=warn,log=warn";
 
 /// Installs [`HclogLayer`] as the global subscriber, filtered by `RUST_LOG` or [`DEFAULT_FILTER`].
 /// Returns an error if a global subscriber exists already.

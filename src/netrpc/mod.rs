@@ -7,6 +7,7 @@
 pub mod gob_stream;
 pub mod host_side;
 pub mod mux_broker;
+pub mod plugin_side;
 pub mod rpc;
 
 pub use mux_broker::MuxBroker;

@@ -47,6 +47,8 @@ use std::sync::Arc;
 use tonic::service::RoutesBuilder;
 
 pub use crate::grpc::broker::GrpcBroker;
+pub use crate::netrpc::plugin_side::NetRpcPlugin;
+use crate::netrpc::plugin_side::NetRpcPlugins;
 pub use listener::ListenerKind;
 pub use serve::{serve, serve_test, TestServer};
 
@@ -106,6 +108,7 @@ impl<P: GrpcPlugin> GrpcPlugin for Reflected<P> {
 #[derive(Clone, Default)]
 pub struct PluginSet {
     plugins: BTreeMap<String, Arc<dyn GrpcPlugin>>,
+    pub(crate) netrpc: NetRpcPlugins,
 }
 
 impl PluginSet {
@@ -120,6 +123,22 @@ impl PluginSet {
         self
     }
 
+    /// Adds a net/rpc plugin under `name`. A set holds plugins of one transport, as in go-plugin:
+    /// a set with only net/rpc plugins is served over net/rpc.
+    pub fn netrpc_plugin(mut self, name: impl Into<String>, plugin: impl NetRpcPlugin) -> Self {
+        self.netrpc.insert(name.into(), Arc::new(plugin));
+        self
+    }
+
+    /// The transport this set is served with.
+    pub(crate) fn protocol(&self) -> crate::handshake::Protocol {
+        if self.plugins.is_empty() && !self.netrpc.is_empty() {
+            crate::handshake::Protocol::NetRpc
+        } else {
+            crate::handshake::Protocol::Grpc
+        }
+    }
+
     /// The plugins by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<dyn GrpcPlugin>)> {
         self.plugins.iter().map(|(k, v)| (k.as_str(), v))
@@ -128,7 +147,9 @@ impl PluginSet {
 
 impl std::fmt::Debug for PluginSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.plugins.keys()).finish()
+        f.debug_list()
+            .entries(self.plugins.keys().chain(self.netrpc.keys()))
+            .finish()
     }
 }
 

@@ -22,6 +22,7 @@ use crate::grpc::incoming::{accept, incoming, with_tls};
 use crate::grpc::stdio::{StdioService, StdioSource};
 use crate::handshake::{negotiate_version, HandshakeLine, Protocol};
 use crate::mux::{self, Role};
+use crate::netrpc::plugin_side::NetRpcPlugins;
 use crate::proto::plugin::ConnInfo;
 use crate::reattach::ReattachConfig;
 use crate::tls::{mtls_client_config, mtls_server_config, parse_pem_certificates, Identity};
@@ -84,7 +85,7 @@ pub async fn serve_test(config: ServeConfig) -> Result<TestServer, Error> {
     let stop = CancellationToken::new();
     let ready = prepare(config, &env, None, stop.clone()).await?;
     let reattach = ReattachConfig {
-        protocol: Protocol::Grpc,
+        protocol: ready.protocol,
         protocol_version: ready.version,
         network: ready.listener.network(),
         address: ready.listener.address(),
@@ -102,6 +103,9 @@ pub async fn serve_test(config: ServeConfig) -> Result<TestServer, Error> {
 /// A bound listener and a complete router, ready to announce and serve.
 struct Ready {
     version: u32,
+    protocol: Protocol,
+    netrpc: NetRpcPlugins,
+    stdio: Option<StdioSource>,
     broker: GrpcBroker,
     listener: Arc<PluginListener>,
     tls: Option<Arc<rustls::ServerConfig>>,
@@ -126,7 +130,14 @@ async fn prepare(
     } = config;
     let version = negotiate_version(&env.host_versions, versions.keys().copied())
         .unwrap_or(handshake.protocol_version);
-    let set = versions.remove(&version).unwrap_or_default();
+    let mut set = versions.remove(&version).unwrap_or_default();
+    let protocol = set.protocol();
+    let netrpc = std::mem::take(&mut set.netrpc);
+    // net/rpc plugins get the redirected stdio through yamux streams, gRPC ones through GRPCStdio.
+    let (stdio, grpc_stdio) = match protocol {
+        Protocol::NetRpc => (stdio, None),
+        Protocol::Grpc => (None, stdio),
+    };
 
     let listener = Arc::new(PluginListener::bind(listener, env).await?);
     let (tls, broker_tls, server_cert) = match (tls, &env.client_cert_pem) {
@@ -151,9 +162,12 @@ async fn prepare(
         env.unix_socket_dir.clone(),
         env.unix_socket_group.clone(),
     );
-    let routes = routes(&set, broker.clone(), announcements, stdio, shutdown).await?;
+    let routes = routes(&set, broker.clone(), announcements, grpc_stdio, shutdown).await?;
     Ok(Ready {
         version,
+        protocol,
+        netrpc,
+        stdio,
         broker,
         listener,
         tls,
@@ -245,7 +259,7 @@ impl Ready {
             app_version: self.version,
             network: self.listener.network(),
             address: self.listener.address(),
-            protocol: Protocol::Grpc,
+            protocol: self.protocol,
             server_cert: self.server_cert.clone(),
             multiplex: env.multiplex_announce.then_some(true),
         }
@@ -255,6 +269,18 @@ impl Ready {
     /// socket file and returns. `multiplex`: the host asked for the multiplexed broker, so its one
     /// connection carries a yamux session whose unknocked streams are the main gRPC connections.
     async fn run(self, shutdown: CancellationToken, multiplex: bool) -> Result<(), Error> {
+        if self.protocol == Protocol::NetRpc {
+            crate::netrpc::plugin_side::serve(
+                self.listener.clone(),
+                self.tls,
+                self.netrpc,
+                self.stdio,
+                shutdown,
+            )
+            .await;
+            self.listener.remove_socket();
+            return Ok(());
+        }
         let incoming = if multiplex {
             let raw = tokio::select! {
                 raw = accept(&self.listener) => raw.map_err(|e| Error::io("accepting the host's connection", e))?,
