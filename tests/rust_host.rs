@@ -217,7 +217,7 @@ async fn item48_hclog_json_from_a_go_plugin_becomes_structured_entries() {
 }
 
 #[tokio::test]
-async fn item20_25_automtls_with_a_go_plugin() {
+async fn item20_24_25_automtls_with_a_go_plugin() {
     let host = Host::new(helper_host("test-grpc").auto_mtls(true));
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
     assert_eq!(
@@ -807,6 +807,19 @@ async fn item49_a_go_panic_is_logged_at_error_with_its_stack() {
 }
 
 #[tokio::test]
+async fn item31_kill_asks_for_shutdown_and_the_go_plugin_exits_by_itself() {
+    let host = Host::new(helper_host("test-grpc"));
+    host.ping().await.unwrap();
+    kill_and_check(&host).await;
+    // A hard kill would end it with SIGKILL; after Shutdown a Go plugin returns from Serve, exit 0.
+    assert!(
+        host.exit_status().is_some_and(|s| s.success()),
+        "{:?}",
+        host.exit_status()
+    );
+}
+
+#[tokio::test]
 async fn item28_ping_fails_once_the_plugin_is_stopped() {
     let host = Host::new(helper_host("test-grpc"));
     host.ping().await.unwrap();
@@ -923,7 +936,7 @@ async fn item49_50_panics_and_long_lines() {
 }
 
 #[tokio::test]
-async fn item55_56_57_58_reattach_to_a_running_go_plugin() {
+async fn item56_58_reattach_to_a_running_go_plugin_and_to_one_that_is_gone() {
     let first = Host::new(helper_host("test-grpc"));
     first.start().await.unwrap();
     let config = first.reattach_config().unwrap();
@@ -955,6 +968,108 @@ async fn item55_56_57_58_reattach_to_a_running_go_plugin() {
     );
     let err = gone.start().await.unwrap_err().to_string();
     assert!(err.starts_with("reattachment process not found"), "{err}");
+}
+
+#[tokio::test]
+async fn item56_reattach_with_a_custom_attach_function() {
+    /// Counts how often the host asks whether the plugin lives; delegates to the pid.
+    struct Watched(
+        go_plugin::host::PidProcess,
+        Arc<std::sync::atomic::AtomicUsize>,
+    );
+    impl go_plugin::host::AttachedProcess for Watched {
+        fn alive(&self) -> bool {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.0.alive()
+        }
+        fn kill(&self) {
+            self.0.kill()
+        }
+    }
+    let first = Host::new(helper_host("test-grpc"));
+    first.start().await.unwrap();
+    let config = first.reattach_config().unwrap();
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let process = Watched(go_plugin::host::PidProcess(config.pid), asked.clone());
+    let second = Host::new(
+        HostConfig::new(test_handshake())
+            .plugins(test_plugins())
+            .reattach_with(config.clone(), process),
+    );
+    let mut test: TestClient<Channel> = second.dispense("test").await.unwrap();
+    assert_eq!(
+        test.double(TestRequest { input: 6 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        12
+    );
+    second.kill().await;
+    assert!(
+        asked.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "the custom attach function was not used"
+    );
+    assert_process_gone(config.pid, Duration::from_secs(3));
+    first.kill().await;
+}
+
+#[tokio::test]
+async fn item57_reattach_to_a_daemonized_go_plugin() {
+    // Start the plugin in its own session, not as a child of this process, as a daemon would be.
+    let dir = short_tempdir();
+    let (line_file, pid_file) = (dir.path().join("line"), dir.path().join("pid"));
+    let script = format!(
+        "echo $$ > {pid}; exec {helper} -test.run=TestHelperProcess -- test-grpc > {line} 2>/dev/null",
+        pid = pid_file.display(),
+        helper = go_subject("bin/gp-helper").display(),
+        line = line_file.display()
+    );
+    let status = Command::new("setsid")
+        .args(["-f", "sh", "-c", &script])
+        .env("GO_WANT_HELPER_PROCESS", "1")
+        .env("TEST_MAGIC_COOKIE", "test")
+        .env("PLUGIN_PROTOCOL_VERSIONS", "1")
+        .env("PLUGIN_UNIX_SOCKET_DIR", dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    eventually(Duration::from_secs(5), "the daemon's handshake", || {
+        std::fs::read_to_string(&line_file).is_ok_and(|l| l.ends_with('\n'))
+    })
+    .await;
+    let line = std::fs::read_to_string(&line_file).unwrap();
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let fields: Vec<&str> = line.trim().split('|').collect();
+    let config = go_plugin::reattach::ReattachConfig {
+        protocol: Protocol::Grpc,
+        protocol_version: 1,
+        network: go_plugin::handshake::Network::parse(fields[2]).unwrap(),
+        address: fields[3].to_string(),
+        pid,
+        test: false,
+    };
+    let host = Host::new(
+        HostConfig::new(test_handshake())
+            .plugins(test_plugins())
+            .reattach(config.clone()),
+    );
+    let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+    assert_eq!(
+        test.double(TestRequest { input: 7 })
+            .await
+            .unwrap()
+            .into_inner()
+            .output,
+        14
+    );
+    assert_eq!(host.reattach_config(), Some(config));
+    host.kill().await;
+    assert_process_gone(pid, Duration::from_secs(3));
 }
 
 #[tokio::test]
@@ -1087,7 +1202,7 @@ fn counter_host_counts_through_the_go_and_the_rust_counter_plugin() {
 }
 
 #[tokio::test]
-async fn item13_negotiates_version_3_with_the_negotiated_example_plugin() {
+async fn item13_14_negotiates_grpc_version_3_over_netrpc_version_2_with_the_negotiated_example() {
     let plugins = ClientSet::new().plugin("kv", |c| KvClient::new(c.channel()));
     let dir = short_tempdir();
     let mut command = Command::new(go_subject("examples/negotiated_plugin-go/plugin-go"));

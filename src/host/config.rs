@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::attach::AttachedProcess;
 use super::PluginConnection;
 use crate::handshake::{HandshakeConfig, Protocol};
 use crate::log::LogEntry;
@@ -81,7 +82,7 @@ impl std::fmt::Debug for ClientSet {
 #[derive(Debug)]
 pub(crate) enum Launch {
     Command(std::process::Command),
-    Reattach(ReattachConfig),
+    Reattach(ReattachConfig, Option<Arc<dyn AttachedProcess>>),
 }
 
 /// Unix socket options (go-plugin's `UnixSocketConfig`).
@@ -159,7 +160,15 @@ impl HostConfig {
 
     /// Attaches to a running plugin instead of launching one (go-plugin's `Reattach`).
     pub fn reattach(mut self, config: ReattachConfig) -> Self {
-        self.launch.push(Launch::Reattach(config));
+        self.launch.push(Launch::Reattach(config, None));
+        self
+    }
+
+    /// Attaches to a running plugin whose liveness and stopping are up to `process` instead of
+    /// its pid (go-plugin's `ReattachFunc`).
+    pub fn reattach_with(mut self, config: ReattachConfig, process: impl AttachedProcess) -> Self {
+        self.launch
+            .push(Launch::Reattach(config, Some(Arc::new(process))));
         self
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::attach::{kill_reattached, pid_alive, watch_pid};
+use super::attach::{self, AttachedProcess, PidProcess};
 use super::config::{ClientSet, HostConfig, Launch, Sink, UnixSocketConfig};
 use super::launch::{
     launch, prepare_command, resolve_program, wait_for_handshake, with_diagnosis, Launched,
@@ -55,7 +55,7 @@ struct Running {
     /// The process, when this host launched it.
     process: Option<Launched>,
     /// A reattached process this host owns (kills); `None` when launched or in test mode.
-    owned_pid: Option<u32>,
+    owned: Option<Arc<dyn AttachedProcess>>,
     network: Network,
     address: String,
     protocol: Protocol,
@@ -124,13 +124,16 @@ impl Host {
             ));
         }
         match config.launch.pop().expect("one launch") {
-            Launch::Reattach(_) if config.checksum.is_some() => Err(Error::Config(
+            Launch::Reattach(..) if config.checksum.is_some() => Err(Error::Config(
                 "only one of Reattach or SecureConfig can be set".into(),
             )),
-            Launch::Reattach(_) if config.multiplex => Err(Error::Config(
+            Launch::Reattach(..) if config.multiplex => Err(Error::Config(
                 "gRPC broker multiplexing is not supported with Reattach config".into(),
             )),
-            Launch::Reattach(reattach) => self.attach(config, reattach).await,
+            Launch::Reattach(reattach, process) => {
+                let process = process.unwrap_or_else(|| Arc::new(PidProcess(reattach.pid)));
+                self.attach(config, reattach, process).await
+            }
             Launch::Command(command) => self.spawn(config, command).await,
         }
     }
@@ -245,7 +248,7 @@ impl Host {
         });
         Ok(Running {
             process: Some(process),
-            owned_pid: None,
+            owned: None,
             network: line.network,
             address: line.address,
             protocol: line.protocol,
@@ -267,11 +270,12 @@ impl Host {
         &self,
         mut config: HostConfig,
         reattach: ReattachConfig,
+        process: Arc<dyn AttachedProcess>,
     ) -> Result<Running, Error> {
         let not_found = |detail: String| {
             Error::PluginExited(format!("reattachment process not found: {detail}"))
         };
-        if !pid_alive(reattach.pid) {
+        if !process.alive() {
             return Err(not_found(format!("no process {}", reattach.pid)));
         }
         dial(reattach.network, &reattach.address, None)
@@ -283,7 +287,7 @@ impl Host {
             0
         };
         *lock(&self.inner.reattach) = Some(reattach.clone());
-        watch_pid(reattach.pid, self.inner.exited.clone());
+        attach::watch(process.clone(), self.inner.exited.clone());
         let set = match config.versions.remove(&reattach.protocol_version) {
             Some(set) => set,
             None => config
@@ -293,7 +297,7 @@ impl Host {
         };
         Ok(Running {
             process: None,
-            owned_pid: (!reattach.test).then_some(reattach.pid),
+            owned: (!reattach.test).then_some(process),
             network: reattach.network,
             address: reattach.address,
             protocol: reattach.protocol,
@@ -486,14 +490,14 @@ impl Host {
         };
         let Running {
             process,
-            owned_pid,
+            owned,
             connected,
             socket_dir,
             network,
             address,
             ..
         } = running;
-        if process.is_none() && owned_pid.is_none() {
+        if process.is_none() && owned.is_none() {
             return; // reattached in test mode: not ours to stop
         }
         let graceful = match connected {
@@ -512,22 +516,30 @@ impl Host {
             None => false,
         };
         if let Some(process) = &process {
-            let exited_in_time = graceful
-                && tokio::time::timeout(EXIT_GRACE, process.wait())
-                    .await
-                    .is_ok();
-            if exited_in_time {
-                tracing::debug!(target: "go_plugin", "plugin exited");
+            let in_time = if graceful {
+                tokio::time::timeout(EXIT_GRACE, process.wait()).await.ok()
             } else {
-                if graceful {
-                    tracing::warn!(target: "go_plugin", "plugin failed to exit gracefully");
+                None
+            };
+            let status = match in_time {
+                Some(status) => {
+                    tracing::debug!(target: "go_plugin", "plugin exited");
+                    status
                 }
-                process.kill();
-                process.wait().await;
-            }
+                None => {
+                    if graceful {
+                        tracing::warn!(target: "go_plugin", "plugin failed to exit gracefully");
+                    }
+                    process.kill();
+                    process.wait().await
+                }
+            };
+            // Recorded here too, so that it is known when kill returns.
+            *lock(&self.inner.exit_status) = Some(status);
+            self.inner.exited.cancel();
         }
-        if let Some(pid) = owned_pid {
-            kill_reattached(pid, &self.inner.exited).await;
+        if let Some(owned) = owned {
+            attach::stop(owned, &self.inner.exited).await;
         }
         if process.is_some() && network == Network::Unix {
             remove_stale_socket(Path::new(&address));

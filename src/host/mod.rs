@@ -31,7 +31,7 @@
 //! The default transport list is gRPC only (go-plugin's own default is net/rpc only); AutoMTLS is
 //! off by default, as in go-plugin, so that plugins without TLS support still load.
 
-mod attach;
+pub mod attach;
 mod checksum;
 pub mod config;
 mod discover;
@@ -43,6 +43,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
 pub use crate::grpc::broker::GrpcBroker;
+pub use attach::{AttachedProcess, PidProcess};
 pub use checksum::sha256_file;
 pub use config::{ClientSet, HostConfig, UnixSocketConfig};
 pub use discover::discover;
