@@ -10,7 +10,7 @@
 GO_PLUGIN_VERSION := v1.8.0
 GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=
 GO_DIR := $(CURDIR)/target/go
-GO_EXAMPLES := basic basic/plugin grpc grpc/plugin-go-grpc bidirectional bidirectional/plugin-go-grpc negotiated negotiated/plugin-go streaming streaming/plugin
+GO_EXAMPLES := basic basic/plugin grpc grpc/plugin-go-grpc grpc/plugin-go-netrpc bidirectional bidirectional/plugin-go-grpc negotiated negotiated/plugin-go streaming streaming/plugin
 CARGO_TEST := cargo test --locked
 
 .PHONY: test unit-test interop-test go-subjects rust-examples demo lint check-go

@@ -573,6 +573,47 @@ fn go_example_grpc_host_puts_and_gets_through_kv_plugin() {
 }
 
 #[test]
+fn item42_go_example_grpc_host_over_netrpc_puts_and_gets_through_kv_plugin() {
+    // Plugin.Put's argument is a gob map[string]interface{} holding a string and a []uint8.
+    let dir = short_tempdir();
+    let kv = |args: &[&str]| {
+        let mut cmd = Command::new(go_subject("examples/grpc/grpc"));
+        cmd.env("KV_PROTO", "netrpc")
+            .env("KV_PLUGIN", rust_example("kv_plugin"))
+            .current_dir(dir.path())
+            .args(args);
+        run(cmd, LIMIT)
+    };
+    kv(&["put", "hello", "netrpc"]).assert_success();
+    let done = kv(&["get", "hello"]);
+    done.assert_success();
+    assert_eq!(done.stdout, "netrpc\n\nWritten from plugin-rust\n");
+}
+
+#[test]
+fn item14_go_example_negotiated_host_gets_netrpc_version_2() {
+    let dir = short_tempdir();
+    std::os::unix::fs::symlink(rust_example("kv_plugin"), dir.path().join("kv-plugin")).unwrap();
+    let kv = |args: &[&str]| {
+        let mut cmd = Command::new(go_subject("examples/negotiated/negotiated"));
+        cmd.env("KV_PROTO", "netrpc")
+            .current_dir(dir.path())
+            .args(args);
+        run(cmd, LIMIT)
+    };
+    let done = kv(&["put", "k", "v2"]);
+    done.assert_success();
+    assert!(
+        done.stderr.contains("using plugin: version=2"),
+        "{}",
+        done.stderr
+    );
+    let done = kv(&["get", "k"]);
+    done.assert_success();
+    assert_eq!(done.stdout, "v2\n\nWritten from plugin-rust\n");
+}
+
+#[test]
 fn go_example_negotiated_host_gets_version_3() {
     let dir = short_tempdir();
     std::os::unix::fs::symlink(rust_example("kv_plugin"), dir.path().join("kv-plugin")).unwrap();

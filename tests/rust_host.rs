@@ -1126,16 +1126,26 @@ async fn item64_cleanup_hosts_kills_every_managed_host_in_parallel() {
 }
 
 #[tokio::test]
-async fn kv_host_round_trip_with_go_plugins_v1_8_and_v1_7_with_and_without_automtls() {
-    for plugin in [
-        "examples/grpc_plugin-go-grpc/plugin-go-grpc",
-        "examples/v1.7.0/plugin-go-grpc",
+async fn item21_kv_host_round_trip_with_go_plugins_grpc_v1_8_v1_7_and_netrpc_with_and_without_automtls(
+) {
+    for (proto, plugin, suffix) in [
+        (
+            "grpc",
+            "examples/grpc_plugin-go-grpc/plugin-go-grpc",
+            "plugin-go-grpc",
+        ),
+        ("grpc", "examples/v1.7.0/plugin-go-grpc", "plugin-go-grpc"),
+        (
+            "netrpc",
+            "examples/grpc_plugin-go-netrpc/plugin-go-netrpc",
+            "plugin-go-netrpc",
+        ),
     ] {
         for auto_mtls in [false, true] {
             let dir = short_tempdir();
             let run_kv = |args: &[&str]| {
                 let mut cmd = Command::new(rust_example("kv_host"));
-                cmd.env("KV_PROTO", "grpc")
+                cmd.env("KV_PROTO", proto)
                     .env("KV_PLUGIN", go_subject(plugin))
                     .env("KV_AUTO_MTLS", if auto_mtls { "1" } else { "0" })
                     .current_dir(dir.path())
@@ -1146,7 +1156,8 @@ async fn kv_host_round_trip_with_go_plugins_v1_8_and_v1_7_with_and_without_autom
             let done = run_kv(&["get", "hello"]);
             done.assert_success();
             assert_eq!(
-                done.stdout, "world\n\nWritten from plugin-go-grpc\n",
+                done.stdout,
+                format!("world\n\nWritten from {suffix}\n"),
                 "{plugin} mtls={auto_mtls}"
             );
         }

@@ -175,6 +175,28 @@ async fn dialing_an_id_nobody_serves_fails_clearly_in_both_modes() {
     }
 }
 
+#[test]
+fn kv_host_and_kv_plugin_over_grpc_and_netrpc() {
+    for proto in ["grpc", "netrpc"] {
+        let dir = short_tempdir();
+        let kv = |args: &[&str]| {
+            let mut cmd = Command::new(rust_example("kv_host"));
+            cmd.env("KV_PROTO", proto)
+                .env("KV_PLUGIN", rust_example("kv_plugin"))
+                .current_dir(dir.path())
+                .args(args);
+            run(cmd, Duration::from_secs(30))
+        };
+        kv(&["put", "k", proto]).assert_success();
+        let done = kv(&["get", "k"]);
+        done.assert_success();
+        assert_eq!(
+            done.stdout,
+            format!("{proto}\n\nWritten from plugin-rust\n")
+        );
+    }
+}
+
 #[tokio::test]
 async fn stdio_of_a_rust_plugin_reaches_a_rust_host_byte_exact() {
     let (out, err) = (Buffer::default(), Buffer::default());
