@@ -873,6 +873,26 @@ async fn item19_stdout_after_the_handshake_never_blocks_the_plugin() {
 }
 
 #[tokio::test]
+async fn dropping_the_last_host_handle_kills_the_plugin() {
+    let host = Host::new(helper_host("test-grpc"));
+    host.ping().await.unwrap();
+    let reattach = host.reattach_config().unwrap();
+    let pid = reattach.pid;
+    drop(host);
+    assert!(
+        !Path::new(&reattach.address).exists(),
+        "the plugin's socket was left behind"
+    );
+    // The kill happens in a task of this runtime: wait without blocking it.
+    eventually(
+        Duration::from_secs(2),
+        "the dropped host's plugin to be killed",
+        || !process_alive(pid),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn item53_handshake_for_an_address_nobody_listens_on() {
     let dir = short_tempdir();
     let script = write_script(

@@ -112,7 +112,13 @@ pub fn launch(mut command: Command, outputs: StderrOutputs) -> Result<Launched, 
 
     let (exit_tx, exit) = watch::channel(None);
     let (kill, kill_rx) = mpsc::unbounded_channel();
-    tokio::spawn(watch_exit(child, kill_rx, exit_tx, stderr_done));
+    tokio::spawn(watch_exit(
+        child,
+        kill_rx,
+        exit_tx,
+        stderr_done,
+        tail.clone(),
+    ));
     Ok(Launched {
         pid,
         first_line,
@@ -190,21 +196,30 @@ async fn watch_exit(
     mut kill: mpsc::UnboundedReceiver<()>,
     exit: watch::Sender<Option<ExitStatus>>,
     stderr_done: tokio::task::JoinHandle<()>,
+    tail: Arc<Mutex<VecDeque<String>>>,
 ) {
-    let status = tokio::select! {
-        status = child.wait() => status,
+    let (status, killed) = tokio::select! {
+        status = child.wait() => (status, false),
         _ = kill.recv() => {
             let _ = child.start_kill();
-            child.wait().await
+            (child.wait().await, true)
         }
     };
     let status = status.unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(0));
     // Let the stderr pump finish the last lines (bounded: a grandchild may hold the pipe open).
     let _ = tokio::time::timeout(std::time::Duration::from_millis(200), stderr_done).await;
-    if status.success() {
-        tracing::info!(target: "go_plugin", %status, "plugin process exited");
+    if status.success() || killed {
+        tracing::info!(target: "go_plugin", %status, killed, "plugin process exited");
     } else {
-        tracing::error!(target: "go_plugin", %status, "plugin process exited");
+        // A crash: say how it ended and what it said last.
+        let last_stderr = tail
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n");
+        tracing::error!(target: "go_plugin", %status, last_stderr, "plugin process exited");
     }
     let _ = exit.send(Some(status));
 }

@@ -74,6 +74,19 @@ enum Connected {
     NetRpc(NetRpcSession),
 }
 
+impl Drop for Inner {
+    /// The last handle is gone without `kill`: the plugin process is killed by its watcher (its
+    /// kill channel closes) and what it cannot clean up itself is removed here.
+    fn drop(&mut self) {
+        if let Some(running) = self.running.get_mut().take() {
+            if running.process.is_some() && running.network == Network::Unix {
+                remove_stale_socket(Path::new(&running.address));
+            }
+            remove_socket_dir(running.socket_dir.as_deref());
+        }
+    }
+}
+
 impl std::fmt::Debug for Host {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Host")
