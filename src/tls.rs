@@ -155,14 +155,27 @@ pub fn server_config_from_pem_files(
 pub fn pinned_client_config(
     trusted: Vec<CertificateDer<'static>>,
 ) -> Result<rustls::ClientConfig, Error> {
+    pinned_client(trusted, None)
+}
+
+/// A client configuration pinning `trusted`, presenting `own` when given, ALPN `h2`.
+fn pinned_client(
+    trusted: Vec<CertificateDer<'static>>,
+    own: Option<&Identity>,
+) -> Result<rustls::ClientConfig, Error> {
     let provider = provider();
     let verifier = Arc::new(PinnedVerifier::new(trusted, provider.clone()));
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(tls_err("TLS versions"))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let mut config = match own {
+        Some(own) => builder
+            .with_client_auth_cert(vec![own.cert.clone()], own.key.clone_key())
+            .map_err(tls_err("loading the client certificate"))?,
+        None => builder.with_no_client_auth(),
+    };
     config.alpn_protocols = vec![ALPN_H2.to_vec()];
     Ok(config)
 }
@@ -211,17 +224,7 @@ pub fn mtls_client_config(
     own: &Identity,
     trusted: Vec<CertificateDer<'static>>,
 ) -> Result<rustls::ClientConfig, Error> {
-    let provider = provider();
-    let verifier = Arc::new(PinnedVerifier::new(trusted, provider.clone()));
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(tls_err("TLS versions"))?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_client_auth_cert(vec![own.cert.clone()], own.key.clone_key())
-        .map_err(tls_err("loading the host certificate"))?;
-    config.alpn_protocols = vec![ALPN_H2.to_vec()];
-    Ok(config)
+    pinned_client(trusted, Some(own))
 }
 
 /// Accepts exactly the certificates it was given (byte-equal), whatever their CA flag, and checks

@@ -91,6 +91,29 @@ impl GoHost {
         }
     }
 
+    /// Has the plugin print `out` and `err` (PrintStdio) and checks the Go host's SyncStdout and
+    /// SyncStderr received exactly those bytes; `flags` go before the action.
+    fn assert_stdio_round_trip(&self, flags: &[&str], out: &[u8], err: &[u8]) {
+        let dir = self.dir.path();
+        std::fs::write(dir.join("out.in"), out).unwrap();
+        std::fs::write(dir.join("err.in"), err).unwrap();
+        let (sync_out, sync_err) = (dir.join("out.sync"), dir.join("err.sync"));
+        let (out_in, err_in) = (dir.join("out.in"), dir.join("err.in"));
+        let mut args: Vec<&str> = flags.to_vec();
+        args.extend([
+            "-sync-stdout",
+            sync_out.to_str().unwrap(),
+            "-sync-stderr",
+            sync_err.to_str().unwrap(),
+            "print-stdio",
+            out_in.to_str().unwrap(),
+            err_in.to_str().unwrap(),
+        ]);
+        self.run_ok(&args);
+        assert!(std::fs::read(&sync_out).unwrap() == out, "stdout differs");
+        assert!(std::fs::read(&sync_err).unwrap() == err, "stderr differs");
+    }
+
     /// Entries of the host log that the host parsed from the plugin's JSON log lines (the host adds
     /// the plugin's own `timestamp` to those).
     fn plugin_entries(&self) -> Vec<Value> {
@@ -372,30 +395,8 @@ fn yamux_session_with_a_go_host_survives_idle_keepalives_and_moves_a_mebibyte() 
         "42"
     );
     // 1 MiB each way through the stdio stream: yamux window updates beyond the 256 KiB window.
-    let host = GoHost::new();
-    let dir = host.dir.path();
     let payload: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
-    std::fs::write(dir.join("out.in"), &payload).unwrap();
-    std::fs::write(dir.join("err.in"), &payload).unwrap();
-    let (sync_out, sync_err) = (dir.join("out.sync"), dir.join("err.sync"));
-    host.run_ok(&[
-        "-mux",
-        "-sync-stdout",
-        sync_out.to_str().unwrap(),
-        "-sync-stderr",
-        sync_err.to_str().unwrap(),
-        "print-stdio",
-        dir.join("out.in").to_str().unwrap(),
-        dir.join("err.in").to_str().unwrap(),
-    ]);
-    assert!(
-        std::fs::read(&sync_out).unwrap() == payload,
-        "stdout differs"
-    );
-    assert!(
-        std::fs::read(&sync_err).unwrap() == payload,
-        "stderr differs"
-    );
+    GoHost::new().assert_stdio_round_trip(&["-mux"], &payload, &payload);
 }
 
 #[test]
@@ -416,7 +417,6 @@ fn item27_bidirectional_stream() {
 #[test]
 fn item29_stdio_reaches_the_go_host_byte_exact() {
     let host = GoHost::new();
-    let dir = host.dir.path();
     let mut seed = 0x1234_5678_u32;
     let mut noise = |n: usize| -> Vec<u8> {
         (0..n)
@@ -434,20 +434,7 @@ fn item29_stdio_reaches_the_go_host_byte_exact() {
         std::str::from_utf8(&out).is_err(),
         "the payload must not be UTF-8"
     );
-    std::fs::write(dir.join("out.in"), &out).unwrap();
-    std::fs::write(dir.join("err.in"), &err).unwrap();
-    let (sync_out, sync_err) = (dir.join("out.sync"), dir.join("err.sync"));
-    host.run_ok(&[
-        "-sync-stdout",
-        sync_out.to_str().unwrap(),
-        "-sync-stderr",
-        sync_err.to_str().unwrap(),
-        "print-stdio",
-        dir.join("out.in").to_str().unwrap(),
-        dir.join("err.in").to_str().unwrap(),
-    ]);
-    assert!(std::fs::read(&sync_out).unwrap() == out, "stdout differs");
-    assert!(std::fs::read(&sync_err).unwrap() == err, "stderr differs");
+    host.assert_stdio_round_trip(&[], &out, &err);
 }
 
 #[test]
@@ -552,88 +539,57 @@ fn item60_test_mode_reattach_from_a_go_host() {
 }
 
 #[test]
-fn go_example_grpc_host_puts_and_gets_through_kv_plugin() {
-    let dir = short_tempdir();
-    let kv = |args: &[&str]| {
-        let mut cmd = Command::new(go_subject("examples/grpc/grpc"));
-        cmd.env("KV_PROTO", "grpc")
-            .env("KV_PLUGIN", rust_example("kv_plugin"))
-            .current_dir(dir.path())
-            .args(args);
-        run(cmd, LIMIT)
-    };
-    kv(&["put", "hello", "world"]).assert_success();
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("kv_hello")).unwrap(),
-        "world\n\nWritten from plugin-rust"
-    );
-    let done = kv(&["get", "hello"]);
-    done.assert_success();
-    assert_eq!(done.stdout, "world\n\nWritten from plugin-rust\n");
+fn item01_42_go_example_grpc_host_puts_and_gets_through_kv_plugin_over_grpc_and_netrpc() {
+    // Over net/rpc, Plugin.Put's argument is a gob map[string]interface{} (a string and a []uint8).
+    for proto in ["grpc", "netrpc"] {
+        let dir = short_tempdir();
+        let kv = |args: &[&str]| {
+            let mut cmd = Command::new(go_subject("examples/grpc/grpc"));
+            cmd.env("KV_PROTO", proto)
+                .env("KV_PLUGIN", rust_example("kv_plugin"))
+                .current_dir(dir.path())
+                .args(args);
+            run(cmd, LIMIT)
+        };
+        kv(&["put", "hello", proto]).assert_success();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("kv_hello")).unwrap(),
+            format!("{proto}\n\nWritten from plugin-rust")
+        );
+        let done = kv(&["get", "hello"]);
+        done.assert_success();
+        assert_eq!(
+            done.stdout,
+            format!("{proto}\n\nWritten from plugin-rust\n")
+        );
+    }
 }
 
 #[test]
-fn item42_go_example_grpc_host_over_netrpc_puts_and_gets_through_kv_plugin() {
-    // Plugin.Put's argument is a gob map[string]interface{} holding a string and a []uint8.
-    let dir = short_tempdir();
-    let kv = |args: &[&str]| {
-        let mut cmd = Command::new(go_subject("examples/grpc/grpc"));
-        cmd.env("KV_PROTO", "netrpc")
-            .env("KV_PLUGIN", rust_example("kv_plugin"))
-            .current_dir(dir.path())
-            .args(args);
-        run(cmd, LIMIT)
-    };
-    kv(&["put", "hello", "netrpc"]).assert_success();
-    let done = kv(&["get", "hello"]);
-    done.assert_success();
-    assert_eq!(done.stdout, "netrpc\n\nWritten from plugin-rust\n");
-}
-
-#[test]
-fn item14_go_example_negotiated_host_gets_netrpc_version_2() {
-    let dir = short_tempdir();
-    std::os::unix::fs::symlink(rust_example("kv_plugin"), dir.path().join("kv-plugin")).unwrap();
-    let kv = |args: &[&str]| {
-        let mut cmd = Command::new(go_subject("examples/negotiated/negotiated"));
-        cmd.env("KV_PROTO", "netrpc")
-            .current_dir(dir.path())
-            .args(args);
-        run(cmd, LIMIT)
-    };
-    let done = kv(&["put", "k", "v2"]);
-    done.assert_success();
-    assert!(
-        done.stderr.contains("using plugin: version=2"),
-        "{}",
-        done.stderr
-    );
-    let done = kv(&["get", "k"]);
-    done.assert_success();
-    assert_eq!(done.stdout, "v2\n\nWritten from plugin-rust\n");
-}
-
-#[test]
-fn go_example_negotiated_host_gets_version_3() {
-    let dir = short_tempdir();
-    std::os::unix::fs::symlink(rust_example("kv_plugin"), dir.path().join("kv-plugin")).unwrap();
-    let kv = |args: &[&str]| {
-        let mut cmd = Command::new(go_subject("examples/negotiated/negotiated"));
-        cmd.env("KV_PROTO", "grpc")
-            .current_dir(dir.path())
-            .args(args);
-        run(cmd, LIMIT)
-    };
-    let done = kv(&["put", "k", "v"]);
-    done.assert_success();
-    assert!(
-        done.stderr.contains("using plugin: version=3"),
-        "{}",
-        done.stderr
-    );
-    let done = kv(&["get", "k"]);
-    done.assert_success();
-    assert_eq!(done.stdout, "v\n\nWritten from plugin-rust\n");
+fn item13_14_go_example_negotiated_host_gets_grpc_version_3_or_netrpc_version_2() {
+    for (proto, version) in [("grpc", 3), ("netrpc", 2)] {
+        let dir = short_tempdir();
+        std::os::unix::fs::symlink(rust_example("kv_plugin"), dir.path().join("kv-plugin"))
+            .unwrap();
+        let kv = |args: &[&str]| {
+            let mut cmd = Command::new(go_subject("examples/negotiated/negotiated"));
+            cmd.env("KV_PROTO", proto)
+                .current_dir(dir.path())
+                .args(args);
+            run(cmd, LIMIT)
+        };
+        let done = kv(&["put", "k", "v"]);
+        done.assert_success();
+        assert!(
+            done.stderr
+                .contains(&format!("using plugin: version={version}")),
+            "{}",
+            done.stderr
+        );
+        let done = kv(&["get", "k"]);
+        done.assert_success();
+        assert_eq!(done.stdout, "v\n\nWritten from plugin-rust\n");
+    }
 }
 
 #[test]

@@ -46,26 +46,6 @@ fn helper_host(mode: &str) -> HostConfig {
         .command(helper(mode))
 }
 
-/// A shared in-memory writer.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn bytes(&self) -> Vec<u8> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
 /// Collects the plugin log entries the host interprets.
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<LogEntry>>>);

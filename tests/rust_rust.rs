@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -33,19 +32,6 @@ fn host_config(args: &[&str]) -> HostConfig {
             ClientSet::new().plugin("test", |c| TestClient::new(c.channel())),
         )
         .command(command)
-}
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 async fn double_and_kill(host: Host, expected_network: Network) {
@@ -217,12 +203,12 @@ async fn stdio_of_a_rust_plugin_reaches_a_rust_host_byte_exact() {
     .await
     .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while out.0.lock().unwrap().len() < stdout.len() || err.0.lock().unwrap().len() < stderr.len() {
+    while out.bytes().len() < stdout.len() || err.bytes().len() < stderr.len() {
         assert!(Instant::now() < deadline, "stdio did not arrive");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(*out.0.lock().unwrap() == stdout);
-    assert!(*err.0.lock().unwrap() == stderr);
+    assert!(out.bytes() == stdout);
+    assert!(err.bytes() == stderr);
     host.kill().await;
 }
 

@@ -214,3 +214,24 @@ pub async fn bidirectional(host: &go_plugin::host::Host) -> Result<(), Box<dyn s
     }
     Ok(())
 }
+
+/// A shared in-memory writer (a stdout/stderr sink whose bytes a test inspects).
+#[derive(Clone, Default)]
+pub struct Buffer(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buffer {
+    /// Everything written so far.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap().clone()
+    }
+}
