@@ -499,20 +499,103 @@ async fn item55_reattach_to_a_netrpc_plugin_also_with_an_empty_protocol() {
     first.kill().await;
 }
 
+#[tokio::test]
+async fn item23_netrpc_with_explicit_tls_towards_the_go_helper() {
+    let tls = go_plugin::tls::pinned_client_config(vec![helper_server_cert()]).unwrap();
+    let host = Host::new(netrpc_helper_host("test-interface-tls").tls(tls));
+    let test: go_plugin::netrpc::RpcClient = host.dispense("test").await.unwrap();
+    assert_eq!(test.call::<i64, i64>("Plugin.Double", &3).await.unwrap(), 6);
+    kill_and_check(&host).await;
+    let plain = Host::new(netrpc_helper_host("test-interface-tls"));
+    assert!(
+        plain.ping().await.is_err(),
+        "a plaintext host talked to a TLS plugin"
+    );
+    plain.kill().await;
+}
+
+#[tokio::test]
+async fn item21_netrpc_automtls_with_a_versioned_handshake() {
+    // go-plugin's TestClient_mtlsNetRPCClient: legacy Plugins under app version 0, AutoMTLS.
+    let host = Host::new(
+        HostConfig::new(HandshakeConfig::new(0, "TEST_MAGIC_COOKIE", "test"))
+            .plugins(ClientSet::new().netrpc_plugin("test", |rpc, _| rpc))
+            .allowed_protocols(&[Protocol::NetRpc])
+            .command(helper("test-interface-mtls"))
+            .auto_mtls(true),
+    );
+    let test: go_plugin::netrpc::RpcClient = host.dispense("test").await.unwrap();
+    assert_eq!(
+        test.call::<i64, i64>("Plugin.Double", &8).await.unwrap(),
+        16
+    );
+    kill_and_check(&host).await;
+}
+
+#[tokio::test]
+async fn item42_48_netrpc_map_arguments_and_the_plugins_hclog_entries() {
+    use gobwire::Interface;
+    let logs = Logs::default();
+    let host = Host::new(netrpc_helper_host("test-interface-logger-netrpc").on_log(logs.hook()));
+    let test: go_plugin::netrpc::RpcClient = host.dispense("test").await.unwrap();
+    for (key, value) in [
+        ("foo", Interface::string("bar")),
+        ("count", Interface::int(12)),
+    ] {
+        let args = std::collections::HashMap::from([
+            ("key".to_string(), Some(Interface::string(key))),
+            ("value".to_string(), Some(value)),
+        ]);
+        let _: go_plugin::netrpc::Empty = test.call("Plugin.PrintKV", &args).await.unwrap();
+    }
+    eventually(Duration::from_secs(5), "PrintKV log entries", || {
+        logs.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.message == "PrintKV called")
+            .count()
+            == 2
+    })
+    .await;
+    let entries: Vec<_> = logs
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.message == "PrintKV called")
+        .cloned()
+        .collect();
+    assert!(
+        entries[0]
+            .fields
+            .contains(&("foo".into(), serde_json::Value::from("bar"))),
+        "{entries:?}"
+    );
+    assert!(
+        entries[1]
+            .fields
+            .contains(&("count".into(), serde_json::Value::from(12))),
+        "{entries:?}"
+    );
+    kill_and_check(&host).await;
+}
+
 #[test]
-fn greeter_host_greets_through_the_go_basic_plugin() {
-    let dir = short_tempdir();
-    std::fs::create_dir(dir.path().join("plugin")).unwrap();
-    std::os::unix::fs::symlink(
+fn item41_greeter_host_greets_through_the_go_and_the_rust_basic_plugin() {
+    for plugin in [
         go_subject("examples/basic_plugin/plugin"),
-        dir.path().join("plugin/greeter"),
-    )
-    .unwrap();
-    let mut cmd = Command::new(rust_example("greeter_host"));
-    cmd.current_dir(dir.path());
-    let done = run(cmd, Duration::from_secs(30));
-    done.assert_success();
-    assert_eq!(done.stdout, "Hello!\n");
+        rust_example("greeter_plugin"),
+    ] {
+        let dir = short_tempdir();
+        std::fs::create_dir(dir.path().join("plugin")).unwrap();
+        std::os::unix::fs::symlink(&plugin, dir.path().join("plugin/greeter")).unwrap();
+        let mut cmd = Command::new(rust_example("greeter_host"));
+        cmd.current_dir(dir.path());
+        let done = run(cmd, Duration::from_secs(30));
+        done.assert_success();
+        assert_eq!(done.stdout, "Hello!\n", "{}", plugin.display());
+    }
 }
 
 #[tokio::test]
