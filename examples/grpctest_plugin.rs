@@ -8,7 +8,8 @@
 //! * `PrintStdio(stdout, stderr)` writes the bytes to the process's stdout and stderr;
 //! * `Panic(message)` panics.
 //!
-//! Arguments: `--tcp` listens on TCP; `--tls-dir DIR` serves explicit (non-automatic) TLS with
+//! Arguments: `--netrpc` serves the same plugin over net/rpc (`Plugin.Double`, `Plugin.PrintKV`,
+//! `Plugin.PrintStdio`); `--tcp` listens on TCP; `--tls-dir DIR` serves explicit (non-automatic) TLS with
 //! `DIR/cert.pem` and `DIR/key.pem`; `--test-mode` serves in test mode and prints the reattach
 //! JSON on stdout instead of a handshake, until its stdin closes.
 
@@ -141,6 +142,62 @@ fn log_every_level<V: tracing::Value + Copy>(key: &str, value: V) {
     at!(trace, debug, info, warn, error);
 }
 
+/// `Plugin.PrintStdio`'s argument over net/rpc (fields matched by name, as gob does).
+#[derive(gobwire::Gob, Default)]
+struct PrintStdioArgs {
+    #[gob(name = "Stdout")]
+    stdout: Vec<u8>,
+    #[gob(name = "Stderr")]
+    stderr: Vec<u8>,
+}
+
+/// The same test plugin over net/rpc: `Plugin.Double`, `Plugin.PrintKV`, `Plugin.PrintStdio`.
+fn netrpc_test_set() -> PluginSet {
+    use go_plugin::netrpc::{Empty, RpcServer};
+    use gobwire::Interface;
+    use std::collections::HashMap;
+    let test = |_: &_| {
+        Ok(RpcServer::new()
+            .method(
+                "Plugin.Double",
+                |n: i64| async move { Ok::<_, String>(n * 2) },
+            )
+            .method(
+                "Plugin.PrintKV",
+                |args: HashMap<String, Option<Interface>>| async move {
+                    let key = match args.get("key") {
+                        Some(Some(key)) => key.downcast::<String>().map_err(|e| e.to_string())?,
+                        _ => return Err("missing \"key\"".to_string()),
+                    };
+                    match args.get("value") {
+                        Some(Some(value)) => match value.downcast::<i64>() {
+                            Ok(n) => log_every_level(&key, n),
+                            Err(_) => log_every_level(
+                                &key,
+                                value.downcast::<String>().unwrap_or_default().as_str(),
+                            ),
+                        },
+                        _ => log_every_level(&key, ""),
+                    }
+                    Ok(Empty {})
+                },
+            )
+            .method("Plugin.PrintStdio", |args: PrintStdioArgs| async move {
+                tokio::task::spawn_blocking(move || {
+                    std::io::stdout()
+                        .write_all(&args.stdout)
+                        .and_then(|_| std::io::stdout().flush())
+                        .and_then(|_| std::io::stderr().write_all(&args.stderr))
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+                Ok(Empty {})
+            }))
+    };
+    PluginSet::new().netrpc_plugin("test", test)
+}
+
 fn config() -> Result<ServeConfig, go_plugin::Error> {
     let test = |broker: &GrpcBroker, routes: &mut tonic::service::RoutesBuilder| {
         routes.add_service(TestServer::new(TestService {
@@ -148,11 +205,15 @@ fn config() -> Result<ServeConfig, go_plugin::Error> {
         }));
         Ok(())
     };
-    let set = PluginSet::new().plugin("test", Reflected::new(test, FILE_DESCRIPTOR_SET));
+    let args: Vec<String> = std::env::args().collect();
+    let set = if args.iter().any(|a| a == "--netrpc") {
+        netrpc_test_set()
+    } else {
+        PluginSet::new().plugin("test", Reflected::new(test, FILE_DESCRIPTOR_SET))
+    };
     let mut config = ServeConfig::new(HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "test"))
         .version(1, set.clone())
         .version(2, set);
-    let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--tcp") {
         config = config.listener(ListenerKind::Tcp);
     }

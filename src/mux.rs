@@ -19,6 +19,13 @@
 //!   cross-tests keep a session idle for 45 s (past Go's 30 s keep-alive and 10 s write timeout)
 //!   with a Go host and with a Go plugin and use it afterwards, so tokio-yamux answers Go's pings;
 //!   that Go answers ours is read from hashicorp/yamux (it echoes every `Ping`/`SYN`).
+//!
+//! One difference matters to callers: tokio-yamux processes a stream's incoming frames, window
+//! updates included, only while the stream is polled — for reading, or by a write that finds room.
+//! A writer blocked on a spent send window is not woken by the peer's window update unless
+//! something reads the stream. Streams that only carry data out (net/rpc's stdout/stderr streams
+//! on the plugin side) are therefore also drained by a reader; found with a 1 MiB transfer to a Go
+//! host that stalled ~100 KiB before the end.
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
@@ -63,6 +70,97 @@ where
         }
     });
     (control, rx)
+}
+
+/// A stream whose reading side is always being polled (see the module docs): a task reads ahead
+/// into a small queue, so the peer's window updates reach the writer even while the caller only
+/// writes. At most `READ_AHEAD` chunks wait unread; then reading pauses (back-pressure).
+pub fn pumped(stream: StreamHandle) -> crate::conn::Conn {
+    const READ_AHEAD: usize = 16;
+    let (mut read, write) = tokio::io::split(stream);
+    let (tx, rx) = mpsc::channel::<std::io::Result<Vec<u8>>>(READ_AHEAD);
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let chunk = tokio::select! {
+                n = tokio::io::AsyncReadExt::read(&mut read, &mut buf) => n,
+                _ = tx.closed() => return,
+            };
+            let done = !matches!(chunk, Ok(n) if n > 0);
+            if tx.send(chunk.map(|n| buf[..n].to_vec())).await.is_err() || done {
+                return;
+            }
+        }
+    });
+    crate::conn::Conn::new(Pumped {
+        chunks: rx,
+        pending: Vec::new(),
+        offset: 0,
+        eof: false,
+        write,
+    })
+}
+
+/// The reading half fed by the read-ahead task, the writing half as is.
+struct Pumped {
+    chunks: mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    pending: Vec<u8>,
+    offset: usize,
+    eof: bool,
+    write: tokio::io::WriteHalf<StreamHandle>,
+}
+
+impl AsyncRead for Pumped {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        loop {
+            if self.offset < self.pending.len() {
+                let n = buf.remaining().min(self.pending.len() - self.offset);
+                let start = self.offset;
+                buf.put_slice(&self.pending[start..start + n]);
+                self.offset += n;
+                return Poll::Ready(Ok(()));
+            }
+            if self.eof {
+                return Poll::Ready(Ok(()));
+            }
+            match self.chunks.poll_recv(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) if !chunk.is_empty() => {
+                    self.pending = chunk;
+                    self.offset = 0;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(_) => self.eof = true,
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Pumped {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.write).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.write).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.write).poll_shutdown(cx)
+    }
 }
 
 #[cfg(test)]

@@ -400,6 +400,70 @@ fn yamux_session_with_a_go_host_survives_idle_keepalives_and_moves_a_mebibyte() 
 }
 
 #[test]
+fn item21_37_38_39_netrpc_double_ping_and_quit_with_and_without_automtls() {
+    for tls in [&[][..], &["-automtls"]] {
+        let mut host = GoHost::new();
+        host.plugin = write_wrapper(
+            host.dir.path(),
+            "netrpc",
+            &format!("exec {} --netrpc", host.plugin.display()),
+        );
+        let mut args = vec!["-netrpc"];
+        args.extend_from_slice(tls);
+        // run_ok also checks the Go host's Kill (Control.Quit) ended the plugin without a hard kill.
+        let done = host.run_ok(&[args.as_slice(), &["double", "21"]].concat());
+        assert_eq!(done.value("double"), "42", "{tls:?}");
+        assert_eq!(
+            host.run_ok(&[args.as_slice(), &["ping"]].concat())
+                .value("ping"),
+            "ok"
+        );
+    }
+}
+
+#[test]
+fn item40_netrpc_stdio_streams_are_byte_exact() {
+    let mut host = GoHost::new();
+    host.plugin = write_wrapper(
+        host.dir.path(),
+        "netrpc",
+        &format!("exec {} --netrpc", host.plugin.display()),
+    );
+    let out: Vec<u8> = (0..(1u32 << 20))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let err: Vec<u8> = out.iter().rev().copied().collect();
+    host.assert_stdio_round_trip(&["-netrpc"], &out, &err);
+}
+
+#[test]
+fn item42_48_netrpc_map_arguments_become_structured_entries() {
+    for (key, value) in [("foo", Value::from("bar")), ("count", Value::from(12))] {
+        let mut host = GoHost::new();
+        host.plugin = write_wrapper(
+            host.dir.path(),
+            "netrpc",
+            &format!("exec {} --netrpc", host.plugin.display()),
+        );
+        host.run_ok(&[
+            "-netrpc",
+            "print-kv",
+            key,
+            &value.to_string().replace('"', ""),
+        ]);
+        let levels: Vec<String> = host
+            .plugin_entries()
+            .iter()
+            .filter(|e| {
+                e["@message"] == "message from plugin" && e["key"] == key && e["value"] == value
+            })
+            .filter_map(|e| e["@level"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(levels, ["trace", "debug", "info", "warn", "error"], "{key}");
+    }
+}
+
+#[test]
 fn item28_ping_is_the_health_of_plugin() {
     let host = GoHost::new();
     assert_eq!(host.run_ok(&["ping"]).value("ping"), "ok");

@@ -183,6 +183,55 @@ fn kv_host_and_kv_plugin_over_grpc_and_netrpc() {
     }
 }
 
+/// `Plugin.PrintStdio`'s argument over net/rpc.
+#[derive(gobwire::Gob, Default)]
+struct PrintStdioArgs {
+    #[gob(name = "Stdout")]
+    stdout: Vec<u8>,
+    #[gob(name = "Stderr")]
+    stderr: Vec<u8>,
+}
+
+#[tokio::test]
+async fn netrpc_carries_mebibyte_arguments_and_stdio_both_ways() {
+    let (out, err) = (Buffer::default(), Buffer::default());
+    let host = Host::new(
+        host_config(&["--netrpc"])
+            .allowed_protocols(&[go_plugin::handshake::Protocol::NetRpc])
+            .version(1, ClientSet::new().netrpc_plugin("test", |rpc, _| rpc))
+            .version(2, ClientSet::new().netrpc_plugin("test", |rpc, _| rpc))
+            .sync_stdout(out.clone())
+            .sync_stderr(err.clone()),
+    );
+    let test: go_plugin::netrpc::RpcClient = host.dispense("test").await.unwrap();
+    assert_eq!(test.call::<i64, i64>("Plugin.Double", &4).await.unwrap(), 8);
+    let stdout: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 253) as u8).collect();
+    let stderr: Vec<u8> = stdout.iter().rev().copied().collect();
+    let args = PrintStdioArgs {
+        stdout: stdout.clone(),
+        stderr: stderr.clone(),
+    };
+    let call = test.call::<_, go_plugin::netrpc::Empty>("Plugin.PrintStdio", &args);
+    tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .expect("a 2 MiB argument stalled")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while out.bytes().len() < stdout.len() || err.bytes().len() < stderr.len() {
+        assert!(Instant::now() < deadline, "stdio did not arrive");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(out.bytes() == stdout && err.bytes() == stderr);
+    double_and_kill_netrpc(host).await;
+}
+
+async fn double_and_kill_netrpc(host: Host) {
+    let pid = host.reattach_config().unwrap().pid;
+    host.kill().await;
+    assert!(host.exit_status().is_some_and(|s| s.success()));
+    assert_process_gone(pid, Duration::from_secs(1));
+}
+
 #[tokio::test]
 async fn stdio_of_a_rust_plugin_reaches_a_rust_host_byte_exact() {
     let (out, err) = (Buffer::default(), Buffer::default());

@@ -42,6 +42,9 @@ func runAction(o *options, client *plugin.Client, rpc plugin.ClientProtocol, arg
 	if err := checkAction(args); err != nil {
 		return err
 	}
+	if o.netrpc {
+		return runNetRPCAction(o, rpc, args)
+	}
 	action, rest := args[0], args[1:]
 	ctx, cancel := context.WithTimeout(context.Background(), o.rpcTimeout)
 	defer cancel()

@@ -57,6 +57,7 @@ type options struct {
 	manualMTLS      bool
 	tlsCA           string
 	mux             bool
+	netrpc          bool
 	idle            time.Duration
 	socketDir       string
 	group           string
@@ -88,6 +89,7 @@ func run() int {
 	flag.BoolVar(&o.wrongClientCert, "wrong-client-cert", false, "announce cert B in PLUGIN_CLIENT_CERT but present cert A (calls must fail)")
 	flag.BoolVar(&o.manualMTLS, "manual-mtls", false, "positive control for -wrong-client-cert: same hand-made TLS setup, but announce the cert actually presented")
 	flag.DurationVar(&o.idle, "idle", 0, "wait this long after connecting before the action (keep-alive checks)")
+	flag.BoolVar(&o.netrpc, "netrpc", false, "the plugin set is net/rpc (Plugin.Double, Plugin.PrintKV, Plugin.PrintStdio)")
 	flag.BoolVar(&o.mux, "mux", false, "GRPCBrokerMultiplex: one yamux session for the main and every brokered connection")
 	flag.StringVar(&o.tlsCA, "tls-ca", "", "explicit (non-auto) TLS: trust only the PEM certificate(s) in this file, server name localhost")
 	flag.StringVar(&o.socketDir, "socket-dir", "", "UnixSocketConfig.TempDir; also installs a RunnerFunc")
@@ -207,6 +209,9 @@ func buildConfig(o *options, logger hclog.Logger) (*plugin.ClientConfig, error) 
 		}
 		versions = append(versions, v)
 		sets[v] = plugin.PluginSet{"test": testPlugin{}}
+		if o.netrpc {
+			sets[v] = plugin.PluginSet{"test": netrpcPlugin{}}
+		}
 	}
 	nTLS := 0
 	for _, b := range []bool{o.autoMTLS, o.wrongClientCert, o.manualMTLS} {
@@ -225,7 +230,7 @@ func buildConfig(o *options, logger hclog.Logger) (*plugin.ClientConfig, error) 
 			MagicCookieValue: value,
 		},
 		VersionedPlugins: sets,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC, plugin.ProtocolNetRPC},
 		Logger:           logger,
 		StartTimeout:     o.startTimeout,
 		AutoMTLS:         o.autoMTLS,

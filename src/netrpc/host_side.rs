@@ -9,7 +9,6 @@ use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 
 use super::{Empty, MuxBroker, RpcClient};
-use crate::conn::Conn;
 use crate::error::Error;
 use crate::grpc::dial::dial;
 use crate::handshake::Network;
@@ -54,7 +53,7 @@ impl NetRpcSession {
         copy_to_sink(stdout_stream, stdout);
         copy_to_sink(stderr_stream, stderr);
         Ok(NetRpcSession {
-            control: RpcClient::new(Conn::new(control_stream)),
+            control: RpcClient::new(mux::pumped(control_stream)),
             broker: MuxBroker::start(control, incoming),
         })
     }

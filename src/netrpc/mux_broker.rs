@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::conn::Conn;
 use crate::error::Error;
-use crate::mux::{Control, StreamHandle};
+use crate::mux::{self, Control, StreamHandle};
 use crate::rendezvous::Rendezvous;
 
 /// One side's net/rpc broker. Cheap to clone.
@@ -92,7 +92,7 @@ impl MuxBroker {
         if ack != id {
             return Err(Error::Handshake(format!("bad ack: {ack} (expected {id})")));
         }
-        Ok(Conn::new(stream))
+        Ok(mux::pumped(stream))
     }
 
     /// Waits up to 5 s for the peer to dial `id`, acknowledges, and returns the stream.
@@ -104,7 +104,7 @@ impl MuxBroker {
             .write_all(&id.to_le_bytes())
             .await
             .map_err(|e| Error::io(format!("acknowledging broker id {id}"), e))?;
-        Ok(Conn::new(stream))
+        Ok(mux::pumped(stream))
     }
 }
 

@@ -108,7 +108,7 @@ async fn session(
             let (plugins, broker) = (plugins.clone(), broker.clone());
             async move { dispense(&plugins, &broker, &name) }
         });
-    if let Err(e) = server.serve(Conn::new(control_stream)).await {
+    if let Err(e) = server.serve(mux::pumped(control_stream)).await {
         tracing::debug!(target: "go_plugin", error = %e, "net/rpc control stream ended");
     }
 }
@@ -136,11 +136,17 @@ fn dispense(plugins: &NetRpcPlugins, broker: &MuxBroker, name: &str) -> Result<u
     Ok(id)
 }
 
-/// Copies the plugin's redirected output into its yamux stream.
-fn forward(mut chunks: mpsc::Receiver<Vec<u8>>, mut stream: StreamHandle) {
+/// Copies the plugin's redirected output into its yamux stream. The stream is also read (nothing
+/// arrives on it): tokio-yamux handles a stream's window updates only while it is read, so a
+/// stream that is only written stalls once its 256 KiB window is spent (see [`crate::mux`]).
+fn forward(mut chunks: mpsc::Receiver<Vec<u8>>, stream: StreamHandle) {
+    let (mut read, mut write) = tokio::io::split(stream);
+    tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut read, &mut tokio::io::sink()).await;
+    });
     tokio::spawn(async move {
         while let Some(chunk) = chunks.recv().await {
-            if stream.write_all(&chunk).await.is_err() {
+            if write.write_all(&chunk).await.is_err() {
                 break;
             }
         }
