@@ -1097,13 +1097,12 @@ async fn item56_reattach_with_a_custom_attach_function() {
     first.kill().await;
 }
 
-#[tokio::test]
-async fn item57_reattach_to_a_daemonized_go_plugin() {
-    // Start the plugin in its own session, not as a child of this process, as a daemon would be.
-    let dir = short_tempdir();
-    let (line_file, pid_file) = (dir.path().join("line"), dir.path().join("pid"));
+/// Starts go-plugin's helper in `mode` in its own session (as a daemon would run, not a child of
+/// this process) and returns its reattach configuration, read from its handshake line.
+async fn start_daemon(dir: &Path, mode: &str) -> go_plugin::reattach::ReattachConfig {
+    let (line_file, pid_file) = (dir.join("line"), dir.join("pid"));
     let script = format!(
-        "echo $$ > {pid}; exec {helper} -test.run=TestHelperProcess -- test-grpc > {line} 2>/dev/null",
+        "echo $$ > {pid}; exec {helper} -test.run=TestHelperProcess -- {mode} > {line} 2>/dev/null",
         pid = pid_file.display(),
         helper = go_subject("bin/gp-helper").display(),
         line = line_file.display()
@@ -1113,7 +1112,7 @@ async fn item57_reattach_to_a_daemonized_go_plugin() {
         .env("GO_WANT_HELPER_PROCESS", "1")
         .env("TEST_MAGIC_COOKIE", "test")
         .env("PLUGIN_PROTOCOL_VERSIONS", "1")
-        .env("PLUGIN_UNIX_SOCKET_DIR", dir.path())
+        .env("PLUGIN_UNIX_SOCKET_DIR", dir)
         .status()
         .unwrap();
     assert!(status.success());
@@ -1122,20 +1121,25 @@ async fn item57_reattach_to_a_daemonized_go_plugin() {
     })
     .await;
     let line = std::fs::read_to_string(&line_file).unwrap();
-    let pid: u32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
     let fields: Vec<&str> = line.trim().split('|').collect();
-    let config = go_plugin::reattach::ReattachConfig {
-        protocol: Protocol::Grpc,
+    go_plugin::reattach::ReattachConfig {
+        protocol: Protocol::parse(fields.get(4).copied().unwrap_or("netrpc")).unwrap(),
         protocol_version: 1,
         network: go_plugin::handshake::Network::parse(fields[2]).unwrap(),
         address: fields[3].to_string(),
-        pid,
+        pid: std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap(),
         test: false,
-    };
+    }
+}
+
+#[tokio::test]
+async fn item57_reattach_to_a_daemonized_go_plugin_grpc_and_netrpc() {
+    let dir = short_tempdir();
+    let config = start_daemon(dir.path(), "test-grpc").await;
     let host = Host::new(
         HostConfig::new(test_handshake())
             .plugins(test_plugins())
@@ -1150,9 +1154,26 @@ async fn item57_reattach_to_a_daemonized_go_plugin() {
             .output,
         14
     );
-    assert_eq!(host.reattach_config(), Some(config));
+    assert_eq!(host.reattach_config(), Some(config.clone()));
     host.kill().await;
-    assert_process_gone(pid, Duration::from_secs(3));
+    assert_process_gone(config.pid, Duration::from_secs(3));
+
+    let dir = short_tempdir();
+    let config = start_daemon(dir.path(), "test-interface-daemon").await;
+    assert_eq!(config.protocol, Protocol::NetRpc);
+    let host = Host::new(
+        HostConfig::new(test_handshake())
+            .plugins(ClientSet::new().netrpc_plugin("test", |rpc, _| rpc))
+            .allowed_protocols(&[Protocol::NetRpc])
+            .reattach(config.clone()),
+    );
+    let test: go_plugin::netrpc::RpcClient = host.dispense("test").await.unwrap();
+    assert_eq!(
+        test.call::<i64, i64>("Plugin.Double", &9).await.unwrap(),
+        18
+    );
+    host.kill().await;
+    assert_process_gone(config.pid, Duration::from_secs(3));
 }
 
 #[tokio::test]
