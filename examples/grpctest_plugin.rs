@@ -9,7 +9,7 @@
 //! * `Panic(message)` panics.
 //!
 //! Arguments: `--netrpc` serves the same plugin over net/rpc (`Plugin.Double`, `Plugin.PrintKV`,
-//! `Plugin.PrintStdio`); `--tcp` listens on TCP; `--tls-dir DIR` serves explicit (non-automatic) TLS with
+//! `Plugin.PrintStdio`, and `Plugin.Bidirectional` for the MuxBroker ping-pong); `--tcp` listens on TCP; `--tls-dir DIR` serves explicit (non-automatic) TLS with
 //! `DIR/cert.pem` and `DIR/key.pem`; `--test-mode` serves in test mode and prints the reattach
 //! JSON on stdout instead of a handshake, until its stdin closes.
 
@@ -156,12 +156,21 @@ fn netrpc_test_set() -> PluginSet {
     use go_plugin::netrpc::{Empty, RpcServer};
     use gobwire::Interface;
     use std::collections::HashMap;
-    let test = |_: &_| {
+    let test = |broker: &go_plugin::netrpc::MuxBroker| {
+        let broker = broker.clone();
         Ok(RpcServer::new()
             .method(
                 "Plugin.Double",
                 |n: i64| async move { Ok::<_, String>(n * 2) },
             )
+            .method("Plugin.Bidirectional", move |id: u32| {
+                let broker = broker.clone();
+                async move {
+                    netrpc_ping_pong(&broker, id)
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+            })
             .method(
                 "Plugin.PrintKV",
                 |args: HashMap<String, Option<Interface>>| async move {
@@ -196,6 +205,28 @@ fn netrpc_test_set() -> PluginSet {
             }))
     };
     PluginSet::new().netrpc_plugin("test", test)
+}
+
+/// net/rpc's broker test: dial the host's `Plugin.Ping` under `id`, then serve one of our own
+/// under a new id and return it.
+async fn netrpc_ping_pong(
+    broker: &go_plugin::netrpc::MuxBroker,
+    id: u32,
+) -> Result<u32, go_plugin::Error> {
+    use go_plugin::netrpc::{RpcClient, RpcServer};
+    let host = RpcClient::new(broker.dial(id).await?);
+    let pong: String = host.call("Plugin.Ping", &true).await?;
+    if pong != "pong" {
+        return Err(go_plugin::Error::Rpc(format!(
+            "server Bad PingPong: {pong:?}"
+        )));
+    }
+    let next = broker.next_id();
+    let ping = RpcServer::new().method("Plugin.Ping", |_: bool| async {
+        Ok::<_, String>("pong".to_string())
+    });
+    broker.accept_and_serve(next, ping);
+    Ok(next)
 }
 
 fn config() -> Result<ServeConfig, go_plugin::Error> {

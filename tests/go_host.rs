@@ -422,6 +422,20 @@ fn item21_37_38_39_netrpc_double_ping_and_quit_with_and_without_automtls() {
 }
 
 #[test]
+fn item43_netrpc_mux_broker_callbacks_both_ways_with_and_without_automtls() {
+    for tls in [&[][..], &["-automtls"]] {
+        let mut host = GoHost::new();
+        host.plugin = write_wrapper(
+            host.dir.path(),
+            "netrpc",
+            &format!("exec {} --netrpc", host.plugin.display()),
+        );
+        let args = [&["-netrpc"][..], tls, &["bidirectional"]].concat();
+        assert_eq!(host.run_ok(&args).value("bidirectional"), "ok", "{tls:?}");
+    }
+}
+
+#[test]
 fn item40_netrpc_stdio_streams_are_byte_exact() {
     let mut host = GoHost::new();
     host.plugin = write_wrapper(

@@ -581,6 +581,23 @@ async fn item42_48_netrpc_map_arguments_and_the_plugins_hclog_entries() {
     kill_and_check(&host).await;
 }
 
+#[tokio::test]
+async fn item43_netrpc_mux_broker_callbacks_with_a_go_plugin_with_and_without_automtls() {
+    for auto_mtls in [false, true] {
+        let host = Host::new(
+            HostConfig::new(test_handshake())
+                .plugins(netrpc_test_plugins())
+                .allowed_protocols(&[Protocol::NetRpc])
+                .command(Command::new(go_subject("bin/goplugin")))
+                .auto_mtls(auto_mtls),
+        );
+        netrpc_bidirectional(&host)
+            .await
+            .unwrap_or_else(|e| panic!("auto_mtls={auto_mtls}: {e}"));
+        kill_and_check(&host).await;
+    }
+}
+
 #[test]
 fn item41_greeter_host_greets_through_the_go_and_the_rust_basic_plugin() {
     for plugin in [

@@ -225,6 +225,18 @@ async fn netrpc_carries_mebibyte_arguments_and_stdio_both_ways() {
     double_and_kill_netrpc(host).await;
 }
 
+#[tokio::test]
+async fn netrpc_mux_broker_callbacks_both_ways() {
+    let host = Host::new(
+        host_config(&["--netrpc"])
+            .allowed_protocols(&[go_plugin::handshake::Protocol::NetRpc])
+            .version(1, netrpc_test_plugins())
+            .version(2, netrpc_test_plugins()),
+    );
+    netrpc_bidirectional(&host).await.unwrap();
+    double_and_kill_netrpc(host).await;
+}
+
 async fn double_and_kill_netrpc(host: Host) {
     let pid = host.reattach_config().unwrap().pid;
     host.kill().await;

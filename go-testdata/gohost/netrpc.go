@@ -17,8 +17,23 @@ func (netrpcPlugin) Server(*plugin.MuxBroker) (interface{}, error) {
 	return nil, fmt.Errorf("gohost only implements the client side")
 }
 
-func (netrpcPlugin) Client(_ *plugin.MuxBroker, c *rpc.Client) (interface{}, error) {
-	return c, nil
+func (netrpcPlugin) Client(b *plugin.MuxBroker, c *rpc.Client) (interface{}, error) {
+	return &netrpcConn{Client: c, broker: b}, nil
+}
+
+// netrpcConn is the dispensed net/rpc client plus the host's MuxBroker.
+type netrpcConn struct {
+	*rpc.Client
+	broker *plugin.MuxBroker
+}
+
+// PingServer answers Plugin.Ping with "pong" (served through the MuxBroker).
+type PingServer struct{}
+
+// Ping is Plugin.Ping.
+func (PingServer) Ping(_ bool, resp *string) error {
+	*resp = "pong"
+	return nil
 }
 
 // PrintStdioArgs is Plugin.PrintStdio's argument (fields matched by name).
@@ -42,8 +57,30 @@ func runNetRPCAction(o *options, rpcClient plugin.ClientProtocol, args []string)
 	if err != nil {
 		return err
 	}
-	c := raw.(*rpc.Client)
+	conn := raw.(*netrpcConn)
+	c := conn.Client
 	switch action {
+	case "bidirectional":
+		// go-plugin's MuxBroker callback: serve Plugin.Ping under an id, let the plugin dial it,
+		// then dial the id the plugin serves its own on.
+		id := conn.broker.NextId()
+		go conn.broker.AcceptAndServe(id, PingServer{})
+		var theirs uint32
+		if err := c.Call("Plugin.Bidirectional", id, &theirs); err != nil {
+			return fmt.Errorf("client Bidirectional() error: %w", err)
+		}
+		back, err := conn.broker.Dial(theirs)
+		if err != nil {
+			return fmt.Errorf("client dial error: %w", err)
+		}
+		var pong string
+		if err := rpc.NewClient(back).Call("Plugin.Ping", true, &pong); err != nil {
+			return fmt.Errorf("client Ping() error: %w", err)
+		}
+		if pong != "pong" {
+			return fmt.Errorf("client Bad PingPong: %q", pong)
+		}
+		fmt.Println("bidirectional=ok")
 	case "double":
 		n, err := strconv.Atoi(rest[0])
 		if err != nil {

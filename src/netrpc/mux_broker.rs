@@ -95,6 +95,25 @@ impl MuxBroker {
         Ok(mux::pumped(stream))
     }
 
+    /// Serves `server` (methods `Plugin.*`) to the peer's `dial(id)` (go-plugin's
+    /// `MuxBroker.AcceptAndServe`); returns at once, the accept and the serving run in the
+    /// background.
+    pub fn accept_and_serve(&self, id: u32, server: super::RpcServer) {
+        let broker = self.clone();
+        tokio::spawn(async move {
+            match broker.accept(id).await {
+                Ok(conn) => {
+                    if let Err(e) = server.serve(conn).await {
+                        tracing::debug!(target: "go_plugin", error = %e, "brokered net/rpc stream ended");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(target: "go_plugin", error = %e, "plugin acceptAndServe error")
+                }
+            }
+        });
+    }
+
     /// Waits up to 5 s for the peer to dial `id`, acknowledges, and returns the stream.
     pub async fn accept(&self, id: u32) -> Result<Conn, Error> {
         let mut stream = self.inner.streams.take(id).await.ok_or_else(|| {

@@ -120,19 +120,7 @@ fn dispense(plugins: &NetRpcPlugins, broker: &MuxBroker, name: &str) -> Result<u
         .ok_or_else(|| format!("unknown plugin type: {name}"))?;
     let server = plugin.server(broker)?;
     let id = broker.next_id();
-    let broker = broker.clone();
-    tokio::spawn(async move {
-        match broker.accept(id).await {
-            Ok(conn) => {
-                if let Err(e) = server.serve(conn).await {
-                    tracing::debug!(target: "go_plugin", error = %e, "dispensed plugin stream ended");
-                }
-            }
-            Err(e) => {
-                tracing::error!(target: "go_plugin", error = %e, "plugin acceptAndServe error")
-            }
-        }
-    });
+    broker.accept_and_serve(id, server);
     Ok(id)
 }
 

@@ -235,3 +235,38 @@ impl Buffer {
         self.0.lock().unwrap().clone()
     }
 }
+
+/// The dispensed net/rpc "test" plugin with the host's MuxBroker.
+pub struct NetRpcTest {
+    pub rpc: go_plugin::netrpc::RpcClient,
+    pub broker: go_plugin::netrpc::MuxBroker,
+}
+
+/// The plugin set for a net/rpc "test" plugin.
+pub fn netrpc_test_plugins() -> go_plugin::host::ClientSet {
+    go_plugin::host::ClientSet::new().netrpc_plugin("test", |rpc, broker| NetRpcTest {
+        rpc,
+        broker: broker.clone(),
+    })
+}
+
+/// The host half of the net/rpc MuxBroker ping-pong: serve `Plugin.Ping` under a new id, let the
+/// plugin dial it (`Plugin.Bidirectional`) and serve its own, then dial that and ping.
+pub async fn netrpc_bidirectional(
+    host: &go_plugin::host::Host,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use go_plugin::netrpc::{RpcClient, RpcServer};
+    let test: NetRpcTest = host.dispense("test").await?;
+    let id = test.broker.next_id();
+    let ping = RpcServer::new().method("Plugin.Ping", |_: bool| async {
+        Ok::<_, String>("pong".to_string())
+    });
+    test.broker.accept_and_serve(id, ping);
+    let theirs: u32 = test.rpc.call("Plugin.Bidirectional", &id).await?;
+    let back = RpcClient::new(test.broker.dial(theirs).await?);
+    let pong: String = back.call("Plugin.Ping", &true).await?;
+    if pong != "pong" {
+        return Err(format!("bad PingPong answer {pong:?}").into());
+    }
+    Ok(())
+}
