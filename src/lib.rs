@@ -43,7 +43,9 @@
 //!
 //! | go-plugin | here |
 //! | --- | --- |
-//! | `Client` (the host side) | the host side (its own issue) |
+//! | `Client`, `ClientConfig` (the host side) | [`host::Host`], [`host::HostConfig`] |
+//! | `Plugin.Client`, `GRPCPlugin.GRPCClient` | [`host::ClientSet`] factories |
+//! | `MuxBroker`, net/rpc `Plugin.Server` | [`netrpc::MuxBroker`], [`plugin::NetRpcPlugin`] |
 //! | `Serve`, `ServeConfig` | [`plugin::serve`], [`plugin::ServeConfig`] |
 //! | `ServeTestConfig` | [`plugin::serve_test`] |
 //! | `HandshakeConfig` | [`handshake::HandshakeConfig`] |

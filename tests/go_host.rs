@@ -436,6 +436,55 @@ fn item43_netrpc_mux_broker_callbacks_both_ways_with_and_without_automtls() {
 }
 
 #[test]
+fn item44_netrpc_yamux_session_with_a_go_host_survives_45_s_idle() {
+    // The Go host opens its three streams eagerly (tokio-yamux must accept them before any data)
+    // and pings every 30 s; the session must still work after 45 s of silence.
+    let mut host = GoHost::new();
+    host.plugin = write_wrapper(
+        host.dir.path(),
+        "netrpc",
+        &format!("exec {} --netrpc", host.plugin.display()),
+    );
+    assert_eq!(
+        host.run_ok(&["-netrpc", "-idle", "45s", "double", "21"])
+            .value("double"),
+        "42"
+    );
+}
+
+#[test]
+fn item55_go_host_reattaches_to_a_rust_netrpc_plugin_in_test_mode() {
+    let mut child = Command::new(rust_example("grpctest_plugin"))
+        .args(["--netrpc", "--test-mode"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let reattach: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(reattach["Protocol"], "netrpc");
+    let dir = short_tempdir();
+    let mut cmd = Command::new(go_subject("bin/gohost"));
+    cmd.args(["-netrpc", "-reattach", line.trim(), "double", "21"])
+        .current_dir(dir.path());
+    let done = run(cmd, LIMIT);
+    done.assert_success();
+    assert_eq!(done.value("double"), "42");
+    assert!(
+        process_alive(child.id()),
+        "a test-mode plugin must survive the host's Kill"
+    );
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
 fn item40_netrpc_stdio_streams_are_byte_exact() {
     let mut host = GoHost::new();
     host.plugin = write_wrapper(

@@ -598,6 +598,61 @@ async fn item43_netrpc_mux_broker_callbacks_with_a_go_plugin_with_and_without_au
     }
 }
 
+#[tokio::test]
+async fn item44_netrpc_yamux_session_with_a_go_plugin_survives_45_s_idle() {
+    // The Go plugin serves only after it has accepted our three eagerly opened streams; its
+    // keep-alive pings every 30 s must be answered for the session to live through 45 s of silence.
+    let host = Host::new(netrpc_helper_host("test-interface"));
+    let test: go_plugin::netrpc::RpcClient = host.dispense("test").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(45)).await;
+    assert_eq!(
+        test.call::<i64, i64>("Plugin.Double", &10).await.unwrap(),
+        20
+    );
+    host.ping().await.unwrap();
+    kill_and_check(&host).await;
+}
+
+#[tokio::test]
+async fn item40_netrpc_stdio_streams_of_a_go_plugin_are_byte_exact() {
+    /// `Plugin.PrintStdio`'s argument.
+    #[derive(gobwire::Gob, Default)]
+    struct PrintStdioArgs {
+        #[gob(name = "Stdout")]
+        stdout: Vec<u8>,
+        #[gob(name = "Stderr")]
+        stderr: Vec<u8>,
+    }
+    let (out, err) = (Buffer::default(), Buffer::default());
+    let host = Host::new(
+        HostConfig::new(test_handshake())
+            .plugins(netrpc_test_plugins())
+            .allowed_protocols(&[Protocol::NetRpc])
+            .command(Command::new(go_subject("bin/goplugin")))
+            .sync_stdout(out.clone())
+            .sync_stderr(err.clone()),
+    );
+    let test: NetRpcTest = host.dispense("test").await.unwrap();
+    let stdout: Vec<u8> = (0..(1u32 << 20))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let stderr: Vec<u8> = stdout.iter().rev().copied().collect();
+    let args = PrintStdioArgs {
+        stdout: stdout.clone(),
+        stderr: stderr.clone(),
+    };
+    let _: go_plugin::netrpc::Empty = test.rpc.call("Plugin.PrintStdio", &args).await.unwrap();
+    eventually(Duration::from_secs(10), "stdio", || {
+        out.bytes().len() >= stdout.len() && err.bytes().len() >= stderr.len()
+    })
+    .await;
+    assert!(
+        out.bytes() == stdout && err.bytes() == stderr,
+        "stdio differs"
+    );
+    kill_and_check(&host).await;
+}
+
 #[test]
 fn item41_greeter_host_greets_through_the_go_and_the_rust_basic_plugin() {
     for plugin in [

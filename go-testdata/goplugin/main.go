@@ -2,6 +2,7 @@
 // not serve over net/rpc. Plugin "test" (cookie TEST_MAGIC_COOKIE=test, app version 1):
 //
 //	Plugin.Double(int) int
+//	Plugin.PrintStdio(PrintStdioArgs)        writes the bytes to the plugin's stdout and stderr
 //	Plugin.Bidirectional(id uint32) uint32  MuxBroker callback: dial the host's Plugin.Ping under
 //	                                          id, then serve one under a new id and return it
 package main
@@ -9,6 +10,7 @@ package main
 import (
 	"fmt"
 	"net/rpc"
+	"os"
 
 	"github.com/hashicorp/go-plugin"
 )
@@ -31,6 +33,21 @@ type TestServer struct {
 func (s *TestServer) Double(n int, resp *int) error {
 	*resp = n * 2
 	return nil
+}
+
+// PrintStdioArgs is Plugin.PrintStdio's argument.
+type PrintStdioArgs struct {
+	Stdout []byte
+	Stderr []byte
+}
+
+// PrintStdio is Plugin.PrintStdio: go-plugin carries os.Stdout and os.Stderr to the host.
+func (s *TestServer) PrintStdio(args PrintStdioArgs, _ *struct{}) error {
+	if _, err := os.Stdout.Write(args.Stdout); err != nil {
+		return err
+	}
+	_, err := os.Stderr.Write(args.Stderr)
+	return err
 }
 
 // Bidirectional is Plugin.Bidirectional.

@@ -6,8 +6,8 @@
 //! | `plugin.GRPCStdio` | [`stdio`] | the plugin's redirected stdout/stderr, streamed to the host |
 //! | `plugin.GRPCBroker` | [`broker`] | announcements of extra connections between the two processes |
 //!
-//! Transport shared by both sides: [`dial`] opens a client connection (Unix or TCP, TLS inside)
-//! and [`incoming`] turns a listener into a stream of accepted (TLS) connections for a server.
+//! Transport shared by both sides: `dial` opens a client connection (Unix or TCP, TLS inside)
+//! and `incoming` turns a listener into a stream of accepted (TLS) connections for a server.
 //!
 //! Health (`grpc.health.v1.Health`, service `plugin` = SERVING) comes from tonic-health and
 //! reflection from tonic-reflection; both are registered by [`crate::plugin::serve`].
