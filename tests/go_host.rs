@@ -796,6 +796,51 @@ fn item41_go_basic_host_greets_through_the_rust_netrpc_greeter() {
     );
 }
 
+#[test]
+fn a_rust_plugin_exits_when_its_host_is_killed() {
+    // The "host" is a shell that starts the plugin and is then SIGKILLed; the plugin, re-parented,
+    // must notice and exit by itself, removing its socket.
+    let dir = short_tempdir();
+    let script = format!(
+        "{} > {}/line & echo $!; wait",
+        rust_example("grpctest_plugin").display(),
+        dir.path().display()
+    );
+    let mut host = Command::new("sh")
+        .args(["-c", &script])
+        .env("TEST_MAGIC_COOKIE", "test")
+        .env("PLUGIN_UNIX_SOCKET_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pid = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(host.stdout.take().unwrap()),
+        &mut pid,
+    )
+    .unwrap();
+    let pid: u32 = pid.trim().parse().unwrap();
+    let line_file = dir.path().join("line");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !std::fs::read_to_string(&line_file).is_ok_and(|l| l.ends_with('\n')) {
+        assert!(std::time::Instant::now() < deadline, "no handshake");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let address = std::fs::read_to_string(&line_file)
+        .unwrap()
+        .split('|')
+        .nth(3)
+        .unwrap()
+        .to_string();
+    host.kill().unwrap();
+    host.wait().unwrap();
+    assert_process_gone(pid, Duration::from_secs(2));
+    assert!(
+        !Path::new(&address).exists(),
+        "the orphaned plugin left its socket"
+    );
+}
+
 /// The first stdout line of `grpctest_plugin` started by hand with the cookie and `env`.
 fn first_line(env: &[(&str, &str)]) -> String {
     let dir = short_tempdir();

@@ -38,6 +38,7 @@
 //! ```
 
 pub mod listener;
+mod parent_watch;
 mod serve;
 pub mod stdio_capture;
 

@@ -49,6 +49,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Error> {
     let captured = redirect_stdio()?;
     let shutdown = CancellationToken::new();
     ignore_sigint(shutdown.clone())?;
+    super::parent_watch::exit_with_parent(shutdown.clone());
 
     let env = PluginEnv::from_process();
     let ready = prepare(config, &env, Some(captured.source), shutdown.clone()).await?;

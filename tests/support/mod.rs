@@ -151,14 +151,16 @@ pub fn process_alive(pid: u32) -> bool {
     }
 }
 
-/// Waits up to `limit` for the process to be gone; panics if it is still there.
+/// Waits up to `limit` for the process to be gone; if it is still there, kills it (a failing test
+/// leaves nothing behind) and panics.
 pub fn assert_process_gone(pid: u32, limit: Duration) {
     let deadline = Instant::now() + limit;
     while process_alive(pid) {
-        assert!(
-            Instant::now() < deadline,
-            "plugin process {pid} is still running (leaked)"
-        );
+        if Instant::now() >= deadline {
+            // SAFETY: plain kill(2) of a plugin this test started and that outlived its host.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("plugin process {pid} was still running (leaked); killed it");
+        }
         thread::sleep(Duration::from_millis(20));
     }
 }
