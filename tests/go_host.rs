@@ -454,19 +454,7 @@ fn item44_netrpc_yamux_session_with_a_go_host_survives_45_s_idle() {
 
 #[test]
 fn item55_go_host_reattaches_to_a_rust_netrpc_plugin_in_test_mode() {
-    let mut child = Command::new(rust_example("grpctest_plugin"))
-        .args(["--netrpc", "--test-mode"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let (mut child, line) = start_test_mode_plugin(&["--netrpc"]);
     let reattach: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     assert_eq!(reattach["Protocol"], "netrpc");
     let dir = short_tempdir();
@@ -622,20 +610,7 @@ fn item54_clean_start_and_stop_log_no_errors() {
 
 #[test]
 fn item60_test_mode_reattach_from_a_go_host() {
-    let plugin = rust_example("grpctest_plugin");
-    let mut child = Command::new(&plugin)
-        .arg("--test-mode")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let (mut child, line) = start_test_mode_plugin(&[]);
     let reattach: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     assert_eq!(reattach["Test"], true);
     assert_eq!(reattach["ProtocolVersion"], 1);

@@ -51,6 +51,17 @@ fn helper_host(mode: &str) -> HostConfig {
 struct Logs(Arc<Mutex<Vec<LogEntry>>>);
 
 impl Logs {
+    /// The entries with this message, in arrival order.
+    fn named(&self, message: &str) -> Vec<LogEntry> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.message == message)
+            .cloned()
+            .collect()
+    }
+
     fn hook(&self) -> impl Fn(&str, &LogEntry) + Send + Sync + 'static {
         let entries = self.0.clone();
         move |_, entry| entries.lock().unwrap().push(entry.clone())
@@ -163,23 +174,10 @@ async fn item48_hclog_json_from_a_go_plugin_becomes_structured_entries() {
         .unwrap();
     }
     eventually(Duration::from_secs(5), "PrintKV log entries", || {
-        logs.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.message == "PrintKV called")
-            .count()
-            == 2
+        logs.named("PrintKV called").len() == 2
     })
     .await;
-    let entries: Vec<_> = logs
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|e| e.message == "PrintKV called")
-        .cloned()
-        .collect();
+    let entries = logs.named("PrintKV called");
     assert!(entries.iter().all(|e| e.level == tracing::Level::INFO));
     assert!(
         entries[0]
@@ -549,23 +547,10 @@ async fn item42_48_netrpc_map_arguments_and_the_plugins_hclog_entries() {
         let _: go_plugin::netrpc::Empty = test.call("Plugin.PrintKV", &args).await.unwrap();
     }
     eventually(Duration::from_secs(5), "PrintKV log entries", || {
-        logs.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.message == "PrintKV called")
-            .count()
-            == 2
+        logs.named("PrintKV called").len() == 2
     })
     .await;
-    let entries: Vec<_> = logs
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|e| e.message == "PrintKV called")
-        .cloned()
-        .collect();
+    let entries = logs.named("PrintKV called");
     assert!(
         entries[0]
             .fields

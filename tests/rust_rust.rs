@@ -4,7 +4,7 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -311,19 +311,7 @@ async fn tracing_events_of_a_rust_plugin_arrive_as_entries_at_their_levels() {
 
 #[tokio::test]
 async fn test_mode_plugin_is_reattached_and_not_killed() {
-    let mut plugin = Command::new(rust_example("grpctest_plugin"))
-        .arg("--test-mode")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(plugin.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let (mut plugin, line) = start_test_mode_plugin(&[]);
     let reattach = ReattachConfig::from_json(&serde_json::from_str(&line).unwrap()).unwrap();
     assert!(reattach.test);
     let config = HostConfig::new(HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "test"))

@@ -272,3 +272,23 @@ pub async fn netrpc_bidirectional(
     }
     Ok(())
 }
+
+/// Starts `grpctest_plugin` in test mode with `args`; returns the process (stop it by closing its
+/// stdin) and its reattach JSON line.
+pub fn start_test_mode_plugin(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(rust_example("grpctest_plugin"))
+        .args(args)
+        .arg("--test-mode")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting grpctest_plugin --test-mode");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .expect("reading the reattach line");
+    (child, line.trim().to_string())
+}
