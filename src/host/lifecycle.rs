@@ -1,6 +1,7 @@
 //! [`Host`]: start, dispense, ping, kill — go-plugin's `Client` lifecycle (PROTOCOL.md §7).
 //!
-//! [`Host::start`] launches the plugin and validates its handshake (go-plugin's `Start`); the gRPC
+//! [`Host::start`] launches the plugin and validates its handshake (go-plugin's `Start`, in
+//! `start.rs`); the gRPC
 //! connection is made on first use ([`Host::connection`], [`Host::dispense`], [`Host::ping`]),
 //! like go-plugin's `Client()`.
 
@@ -13,23 +14,18 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::attach::{self, AttachedProcess, PidProcess};
-use super::config::{ClientSet, HostConfig, Launch, Sink, UnixSocketConfig};
-use super::launch::{
-    launch, prepare_command, resolve_program, wait_for_handshake, with_diagnosis, Launched,
-    StderrOutputs,
-};
-use super::{checksum, streams, GrpcBroker, PluginConnection};
-use crate::env::HostEnv;
+use super::attach::{self, AttachedProcess};
+use super::config::{ClientSet, HostConfig, Sink};
+use super::launch::Launched;
+use super::{streams, GrpcBroker, PluginConnection};
 use crate::error::Error;
 use crate::grpc::broker::BrokerTls;
 use crate::grpc::broker_mux::Multiplex;
 use crate::grpc::dial::{channel_over, connect, dial, with_tls};
-use crate::handshake::{HandshakeLine, HostExpectations, Network, Protocol};
+use crate::handshake::{Network, Protocol};
 use crate::mux::{self, Role};
 use crate::netrpc::host_side::NetRpcSession;
 use crate::reattach::ReattachConfig;
-use crate::tls::{mtls_client_config, mtls_server_config, Identity};
 
 /// How long `kill` waits for the plugin to exit after Shutdown before killing it.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
@@ -38,38 +34,38 @@ const EXIT_GRACE: Duration = Duration::from_secs(2);
 /// plugin. Dropping the last clone kills a plugin that is still running.
 #[derive(Clone)]
 pub struct Host {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    config: Mutex<Option<HostConfig>>,
-    running: tokio::sync::Mutex<Option<Running>>,
-    reattach: Mutex<Option<ReattachConfig>>,
-    negotiated: Mutex<u32>,
-    exit_status: Arc<Mutex<Option<ExitStatus>>>,
-    exited: CancellationToken,
+pub(super) struct Inner {
+    pub(super) config: Mutex<Option<HostConfig>>,
+    pub(super) running: tokio::sync::Mutex<Option<Running>>,
+    pub(super) reattach: Mutex<Option<ReattachConfig>>,
+    pub(super) negotiated: Mutex<u32>,
+    pub(super) exit_status: Arc<Mutex<Option<ExitStatus>>>,
+    pub(super) exited: CancellationToken,
 }
 
 /// What exists once the plugin has started.
-struct Running {
+pub(super) struct Running {
     /// The process, when this host launched it.
-    process: Option<Launched>,
+    pub(super) process: Option<Launched>,
     /// A reattached process this host owns (kills); `None` when launched or in test mode.
-    owned: Option<Arc<dyn AttachedProcess>>,
-    network: Network,
-    address: String,
-    protocol: Protocol,
-    tls: Option<Arc<rustls::ClientConfig>>,
-    broker_tls: BrokerTls,
-    multiplex: bool,
-    set: ClientSet,
-    sync: (Option<Sink>, Option<Sink>),
-    connected: Option<Connected>,
-    socket_dir: Option<PathBuf>,
+    pub(super) owned: Option<Arc<dyn AttachedProcess>>,
+    pub(super) network: Network,
+    pub(super) address: String,
+    pub(super) protocol: Protocol,
+    pub(super) tls: Option<Arc<rustls::ClientConfig>>,
+    pub(super) broker_tls: BrokerTls,
+    pub(super) multiplex: bool,
+    pub(super) set: ClientSet,
+    pub(super) sync: (Option<Sink>, Option<Sink>),
+    pub(super) connected: Option<Connected>,
+    pub(super) socket_dir: Option<PathBuf>,
 }
 
 /// The protocol side, made on first use.
-enum Connected {
+pub(super) enum Connected {
     Grpc(PluginConnection),
     NetRpc(NetRpcSession),
 }
@@ -128,203 +124,6 @@ impl Host {
         })?;
         *running = Some(self.start_with(config).await?);
         Ok(())
-    }
-
-    async fn start_with(&self, mut config: HostConfig) -> Result<Running, Error> {
-        if config.launch.len() != 1 {
-            return Err(Error::Config(
-                "exactly one of Cmd, or Reattach, or RunnerFunc must be set".into(),
-            ));
-        }
-        match config.launch.pop().expect("one launch") {
-            Launch::Reattach(..) if config.checksum.is_some() => Err(Error::Config(
-                "only one of Reattach or SecureConfig can be set".into(),
-            )),
-            Launch::Reattach(..) if config.multiplex => Err(Error::Config(
-                "gRPC broker multiplexing is not supported with Reattach config".into(),
-            )),
-            Launch::Reattach(reattach, process) => {
-                let process = process.unwrap_or_else(|| Arc::new(PidProcess(reattach.pid)));
-                self.attach(config, reattach, process).await
-            }
-            Launch::Command(command) => self.spawn(config, command).await,
-        }
-    }
-
-    /// Launches the process and performs the handshake.
-    async fn spawn(
-        &self,
-        mut config: HostConfig,
-        command: std::process::Command,
-    ) -> Result<Running, Error> {
-        let program = resolve_program(command.get_program().as_ref());
-        if let Some(expected) = &config.checksum {
-            checksum::verify(&program, expected)?;
-        }
-        let versions: Vec<u32> = if config.versions.is_empty() {
-            vec![config.handshake.protocol_version]
-        } else {
-            config.versions.keys().copied().collect()
-        };
-        let identity = config.auto_mtls.then(Identity::generate).transpose()?;
-        let socket_dir = match &config.unix_socket {
-            Some(UnixSocketConfig {
-                temp_dir: Some(parent),
-                group,
-            }) => Some(make_socket_dir(parent, group.as_deref())?),
-            _ => None,
-        };
-        let env = HostEnv {
-            cookie: (
-                config.handshake.magic_cookie_key.clone(),
-                config.handshake.magic_cookie_value.clone(),
-            ),
-            versions: versions.clone(),
-            ports: (10000, 25000),
-            multiplex: config.multiplex,
-            client_cert_pem: identity.as_ref().map(Identity::cert_pem),
-            socket_group: config.unix_socket.as_ref().and_then(|u| u.group.clone()),
-            socket_dir: socket_dir.clone(),
-        };
-        let command = prepare_command(command, config.skip_host_env, env.variables());
-        tracing::debug!(target: "go_plugin", path = %program.display(), "starting plugin");
-        let outputs = StderrOutputs {
-            name: program
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            raw: config.stderr.take(),
-            hook: config.log_hook.take(),
-        };
-        let mut process = launch(command, outputs)?;
-        let (mut exit, host_exited, status) = (
-            process.exit.clone(),
-            self.inner.exited.clone(),
-            self.inner.exit_status.clone(),
-        );
-        tokio::spawn(async move {
-            if let Ok(code) = exit.wait_for(Option::is_some).await {
-                *lock(&status) = *code;
-            }
-            host_exited.cancel();
-        });
-
-        let handshake = async {
-            let line = wait_for_handshake(&mut process, config.start_timeout, &program).await?;
-            let expect = HostExpectations {
-                versions: &versions,
-                protocols: &config.protocols,
-                multiplex: config.multiplex,
-            };
-            let line =
-                HandshakeLine::parse(&line, &expect).map_err(|e| with_diagnosis(e, &program))?;
-            let tls = match (&identity, &line.server_cert) {
-                (Some(own), Some(cert)) => {
-                    let trusted = vec![cert.clone().into()];
-                    let server = Some(Arc::new(mtls_server_config(own, trusted.clone())?));
-                    let client = Some(Arc::new(mtls_client_config(own, trusted)?));
-                    BrokerTls { server, client }
-                }
-                (Some(_), None) => {
-                    return Err(Error::Tls(
-                        "AutoMTLS is on but the plugin sent no certificate in its handshake: \
-                         it does not support AutoMTLS; turn AutoMTLS off for this plugin"
-                            .into(),
-                    ))
-                }
-                (None, _) => BrokerTls {
-                    server: None,
-                    client: config.tls.clone(),
-                },
-            };
-            Ok((line, tls))
-        }
-        .await;
-        let (line, tls) = match handshake {
-            Ok(ok) => ok,
-            Err(e) => {
-                process.kill();
-                process.wait().await;
-                remove_socket_dir(socket_dir.as_deref());
-                return Err(e);
-            }
-        };
-        tracing::debug!(target: "go_plugin", version = line.app_version, "using plugin");
-        *lock(&self.inner.negotiated) = line.app_version;
-        *lock(&self.inner.reattach) = Some(ReattachConfig {
-            protocol: line.protocol,
-            protocol_version: 0,
-            network: line.network,
-            address: line.address.clone(),
-            pid: process.pid,
-            test: false,
-        });
-        Ok(Running {
-            process: Some(process),
-            owned: None,
-            network: line.network,
-            address: line.address,
-            protocol: line.protocol,
-            tls: tls.client.clone(),
-            broker_tls: tls,
-            multiplex: config.multiplex && line.protocol == Protocol::Grpc,
-            set: config
-                .versions
-                .remove(&line.app_version)
-                .unwrap_or_default(),
-            sync: (config.sync_stdout, config.sync_stderr),
-            connected: None,
-            socket_dir,
-        })
-    }
-
-    /// Attaches to a running plugin: no process launch, no handshake; one dial proves it is there.
-    async fn attach(
-        &self,
-        mut config: HostConfig,
-        reattach: ReattachConfig,
-        process: Arc<dyn AttachedProcess>,
-    ) -> Result<Running, Error> {
-        let not_found = |detail: String| {
-            Error::PluginExited(format!("reattachment process not found: {detail}"))
-        };
-        if !process.alive() {
-            return Err(not_found(format!("no process {}", reattach.pid)));
-        }
-        dial(reattach.network, &reattach.address, None)
-            .await
-            .map_err(|e| not_found(format!("{}: {e}", reattach.address)))?;
-        *lock(&self.inner.negotiated) = if reattach.test {
-            reattach.protocol_version
-        } else {
-            0
-        };
-        *lock(&self.inner.reattach) = Some(reattach.clone());
-        attach::watch(process.clone(), self.inner.exited.clone());
-        let set = match config.versions.remove(&reattach.protocol_version) {
-            Some(set) => set,
-            None => config
-                .versions
-                .remove(&config.handshake.protocol_version)
-                .unwrap_or_default(),
-        };
-        Ok(Running {
-            process: None,
-            owned: (!reattach.test).then_some(process),
-            network: reattach.network,
-            address: reattach.address,
-            protocol: reattach.protocol,
-            broker_tls: BrokerTls {
-                server: None,
-                client: config.tls.clone(),
-            },
-            multiplex: false,
-            tls: config.tls,
-            set,
-            sync: (config.sync_stdout, config.sync_stderr),
-            connected: None,
-            socket_dir: None,
-        })
     }
 
     /// The connection to the plugin, made on first use (go-plugin's `Client()`): the gRPC channel,
@@ -561,31 +360,6 @@ impl Host {
     }
 }
 
-/// Creates `plugin-dir*` inside `parent` for the plugin's sockets: mode 0700, or 0770 owned by
-/// `group` when one is configured (go-plugin's `setGroupWritable`).
-fn make_socket_dir(parent: &Path, group: Option<&str>) -> Result<PathBuf, Error> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::Builder::new()
-        .prefix("plugin-dir")
-        .permissions(std::fs::Permissions::from_mode(0o700))
-        .tempdir_in(parent)
-        .map_err(|e| {
-            Error::io(
-                format!("creating a socket directory in {}", parent.display()),
-                e,
-            )
-        })?
-        .keep();
-    if let Some(group) = group {
-        let gid = crate::plugin::listener::resolve_group(&crate::env::Group::parse(group))?;
-        std::os::unix::fs::chown(&dir, None, Some(gid))
-            .map_err(|e| Error::io(format!("chgrp {gid} {}", dir.display()), e))?;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o770))
-            .map_err(|e| Error::io(format!("chmod 0770 {}", dir.display()), e))?;
-    }
-    Ok(dir)
-}
-
 /// Removes the socket of a launched plugin that is gone: a plugin that was killed (or crashed)
 /// cannot remove it itself.
 fn remove_stale_socket(path: &Path) {
@@ -610,13 +384,13 @@ fn netrpc_has_no_grpc_connection() -> Error {
     Error::Config("this plugin speaks net/rpc: use dispense (net/rpc plugins) or ping; it has no gRPC connection".into())
 }
 
-fn remove_socket_dir(dir: Option<&Path>) {
+pub(super) fn remove_socket_dir(dir: Option<&Path>) {
     if let Some(dir) = dir {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -638,8 +412,8 @@ pub async fn cleanup_hosts() {
 
 #[cfg(test)]
 mod tests {
+    use super::super::launch::{prepare_command, resolve_program};
     use super::*;
-    use crate::handshake::Network;
 
     #[test]
     fn bare_program_names_are_found_in_path() {

@@ -37,6 +37,7 @@ pub mod config;
 mod discover;
 mod launch;
 mod lifecycle;
+mod start;
 mod streams;
 
 use tokio_util::sync::CancellationToken;
