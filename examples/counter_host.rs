@@ -61,12 +61,7 @@ async fn run(host: &Host, args: &[String]) -> Result<(), Box<dyn std::error::Err
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    go_plugin::log::init_host().ok();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut command = std::process::Command::new("sh");
     command

@@ -19,12 +19,7 @@ impl Greeter {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    go_plugin::log::init_host().ok();
     let plugins = ClientSet::new().netrpc_plugin("greeter", |rpc, _| Greeter(rpc));
     let config = HostConfig::new(HandshakeConfig::new(1, "BASIC_PLUGIN", "hello"))
         .plugins(plugins)

@@ -79,12 +79,7 @@ async fn run(host: &Host, netrpc: bool, args: &[String]) -> Result<(), Box<dyn s
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    go_plugin::log::init_host().ok();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let netrpc = match std::env::var("KV_PROTO").as_deref() {
         Ok("grpc") => false,

@@ -48,12 +48,7 @@ async fn run(host: &Host, path: String) -> Result<Vec<u8>, Box<dyn std::error::E
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    go_plugin::log::init_host().ok();
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: streamer_host FILE");
         std::process::exit(2);

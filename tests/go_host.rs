@@ -696,13 +696,7 @@ fn item13_14_go_example_negotiated_host_gets_grpc_version_3_or_netrpc_version_2(
 
 #[test]
 fn go_example_streaming_host_writes_and_reads_through_streamer_plugin() {
-    let dir = short_tempdir();
-    std::fs::create_dir(dir.path().join("plugin")).unwrap();
-    std::os::unix::fs::symlink(
-        rust_example("streamer_plugin"),
-        dir.path().join("plugin/streamer"),
-    )
-    .unwrap();
+    let dir = dir_with_plugin("streamer", &rust_example("streamer_plugin"));
     let mut cmd = Command::new(go_subject("examples/streaming/streaming"));
     cmd.current_dir(dir.path()).arg("myfile");
     let done = run(cmd, LIMIT);
@@ -737,13 +731,7 @@ fn go_example_bidirectional_host_counts_through_counter_plugin() {
 
 #[test]
 fn item41_go_basic_host_greets_through_the_rust_netrpc_greeter() {
-    let dir = short_tempdir();
-    std::fs::create_dir(dir.path().join("plugin")).unwrap();
-    std::os::unix::fs::symlink(
-        rust_example("greeter_plugin"),
-        dir.path().join("plugin/greeter"),
-    )
-    .unwrap();
+    let dir = dir_with_plugin("greeter", &rust_example("greeter_plugin"));
     let mut cmd = Command::new(go_subject("examples/basic/basic"));
     cmd.current_dir(dir.path());
     let done = run(cmd, LIMIT);

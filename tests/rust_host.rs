@@ -76,6 +76,22 @@ impl Logs {
     }
 }
 
+/// Waits for the plugin's two "PrintKV called" entries and checks each carries its key/value.
+async fn assert_print_kv_entries(
+    logs: &Logs,
+    expected: [(&str, serde_json::Value); 2],
+) -> Vec<LogEntry> {
+    eventually(Duration::from_secs(5), "PrintKV log entries", || {
+        logs.named("PrintKV called").len() == 2
+    })
+    .await;
+    let entries = logs.named("PrintKV called");
+    for (entry, (key, value)) in entries.iter().zip(expected) {
+        assert!(entry.fields.contains(&(key.into(), value)), "{entries:?}");
+    }
+    entries
+}
+
 /// Waits until `pred` holds (checked every 20 ms), failing after `limit`.
 async fn eventually(limit: Duration, what: &str, pred: impl Fn() -> bool) {
     let deadline = Instant::now() + limit;
@@ -110,14 +126,7 @@ async fn kill_and_check(host: &Host) {
 async fn item01_26_27_28_test_grpc_double_stream_ping() {
     let host = Host::new(helper_host("test-grpc"));
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
-    assert_eq!(
-        test.double(TestRequest { input: 21 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        42
-    );
+    assert_eq!(double(&mut test, 21).await, 42);
     host.ping().await.unwrap();
     let inputs = tokio_stream::iter([1, 2, 3].map(|input| TestRequest { input }));
     let mut outputs = test.stream(inputs).await.unwrap().into_inner();
@@ -173,24 +182,15 @@ async fn item48_hclog_json_from_a_go_plugin_becomes_structured_entries() {
         .await
         .unwrap();
     }
-    eventually(Duration::from_secs(5), "PrintKV log entries", || {
-        logs.named("PrintKV called").len() == 2
-    })
+    let entries = assert_print_kv_entries(
+        &logs,
+        [
+            ("foo", serde_json::Value::from("bar")),
+            ("bar", serde_json::Value::from(12)),
+        ],
+    )
     .await;
-    let entries = logs.named("PrintKV called");
     assert!(entries.iter().all(|e| e.level == tracing::Level::INFO));
-    assert!(
-        entries[0]
-            .fields
-            .contains(&("foo".into(), serde_json::Value::from("bar"))),
-        "{entries:?}"
-    );
-    assert!(
-        entries[1]
-            .fields
-            .contains(&("bar".into(), serde_json::Value::from(12))),
-        "{entries:?}"
-    );
     kill_and_check(&host).await;
 }
 
@@ -198,14 +198,7 @@ async fn item48_hclog_json_from_a_go_plugin_becomes_structured_entries() {
 async fn item20_24_25_automtls_with_a_go_plugin() {
     let host = Host::new(helper_host("test-grpc").auto_mtls(true));
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
-    assert_eq!(
-        test.double(TestRequest { input: 4 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        8
-    );
+    assert_eq!(double(&mut test, 4).await, 8);
     kill_and_check(&host).await;
     // test-mtls serves app version 2.
     let host = Host::new(
@@ -215,14 +208,7 @@ async fn item20_24_25_automtls_with_a_go_plugin() {
             .auto_mtls(true),
     );
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
-    assert_eq!(
-        test.double(TestRequest { input: 5 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        10
-    );
+    assert_eq!(double(&mut test, 5).await, 10);
     assert_eq!(host.negotiated_version(), 2);
     kill_and_check(&host).await;
 }
@@ -255,14 +241,7 @@ async fn item23_explicit_tls_towards_the_go_helper() {
     let tls = go_plugin::tls::pinned_client_config(vec![helper_server_cert()]).unwrap();
     let host = Host::new(helper_host("test-grpc-tls").tls(tls));
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
-    assert_eq!(
-        test.double(TestRequest { input: 7 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        14
-    );
+    assert_eq!(double(&mut test, 7).await, 14);
     kill_and_check(&host).await;
     // Without a TLS configuration the connection cannot be made.
     let plain = Host::new(helper_host("test-grpc-tls"));
@@ -282,14 +261,7 @@ async fn item13_versioned_plugins_of_the_go_helper() {
     );
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
     assert_eq!(host.negotiated_version(), 2);
-    assert_eq!(
-        test.double(TestRequest { input: 8 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        16
-    );
+    assert_eq!(double(&mut test, 8).await, 16);
     kill_and_check(&host).await;
 }
 
@@ -324,14 +296,7 @@ async fn item34_multiplexed_broker_with_the_go_helper() {
                 .multiplex(true),
         );
         let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
-        assert_eq!(
-            test.double(TestRequest { input: 3 })
-                .await
-                .unwrap()
-                .into_inner()
-                .output,
-            6
-        );
+        assert_eq!(double(&mut test, 3).await, 6);
         bidirectional(&host)
             .await
             .unwrap_or_else(|e| panic!("auto_mtls={auto_mtls}: {e}"));
@@ -371,14 +336,7 @@ async fn yamux_session_with_a_go_plugin_survives_idle_keepalives_and_moves_a_meb
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
     // hashicorp/yamux pings every 30 s and drops a session whose pings go unanswered for 10 s.
     tokio::time::sleep(Duration::from_secs(45)).await;
-    assert_eq!(
-        test.double(TestRequest { input: 9 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        18
-    );
+    assert_eq!(double(&mut test, 9).await, 18);
     let payload: Vec<u8> = (0..(1u32 << 20)).map(|i| b'a' + (i % 26) as u8).collect();
     test.print_stdio(PrintStdioRequest {
         stdout: payload.clone(),
@@ -546,23 +504,14 @@ async fn item42_48_netrpc_map_arguments_and_the_plugins_hclog_entries() {
         ]);
         let _: go_plugin::netrpc::Empty = test.call("Plugin.PrintKV", &args).await.unwrap();
     }
-    eventually(Duration::from_secs(5), "PrintKV log entries", || {
-        logs.named("PrintKV called").len() == 2
-    })
+    assert_print_kv_entries(
+        &logs,
+        [
+            ("foo", serde_json::Value::from("bar")),
+            ("count", serde_json::Value::from(12)),
+        ],
+    )
     .await;
-    let entries = logs.named("PrintKV called");
-    assert!(
-        entries[0]
-            .fields
-            .contains(&("foo".into(), serde_json::Value::from("bar"))),
-        "{entries:?}"
-    );
-    assert!(
-        entries[1]
-            .fields
-            .contains(&("count".into(), serde_json::Value::from(12))),
-        "{entries:?}"
-    );
     kill_and_check(&host).await;
 }
 
@@ -644,9 +593,7 @@ fn item41_greeter_host_greets_through_the_go_and_the_rust_basic_plugin() {
         go_subject("examples/basic_plugin/plugin"),
         rust_example("greeter_plugin"),
     ] {
-        let dir = short_tempdir();
-        std::fs::create_dir(dir.path().join("plugin")).unwrap();
-        std::os::unix::fs::symlink(&plugin, dir.path().join("plugin/greeter")).unwrap();
+        let dir = dir_with_plugin("greeter", &plugin);
         let mut cmd = Command::new(rust_example("greeter_host"));
         cmd.current_dir(dir.path());
         let done = run(cmd, Duration::from_secs(30));
@@ -882,14 +829,7 @@ async fn item32_plugin_crash_is_noticed_and_calls_fail_clearly() {
     // The host program carries on and can start a new instance.
     let again = Host::new(helper_host("test-grpc"));
     let mut test: TestClient<Channel> = again.dispense("test").await.unwrap();
-    assert_eq!(
-        test.double(TestRequest { input: 2 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        4
-    );
+    assert_eq!(double(&mut test, 2).await, 4);
     kill_and_check(&again).await;
 }
 
@@ -1086,14 +1026,7 @@ async fn item56_58_reattach_to_a_running_go_plugin_and_to_one_that_is_gone() {
             .reattach(config.clone()),
     );
     let mut test: TestClient<Channel> = second.dispense("test").await.unwrap();
-    assert_eq!(
-        test.double(TestRequest { input: 3 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        6
-    );
+    assert_eq!(double(&mut test, 3).await, 6);
     assert_eq!(second.reattach_config(), Some(config.clone()));
     assert_eq!(second.negotiated_version(), 0);
     // Not a test-mode plugin: the reattached host owns it and kills it.
@@ -1137,14 +1070,7 @@ async fn item56_reattach_with_a_custom_attach_function() {
             .reattach_with(config.clone(), process),
     );
     let mut test: TestClient<Channel> = second.dispense("test").await.unwrap();
-    assert_eq!(
-        test.double(TestRequest { input: 6 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        12
-    );
+    assert_eq!(double(&mut test, 6).await, 12);
     second.kill().await;
     assert!(
         asked.load(std::sync::atomic::Ordering::SeqCst) > 0,
@@ -1203,14 +1129,7 @@ async fn item57_reattach_to_a_daemonized_go_plugin_grpc_and_netrpc() {
             .reattach(config.clone()),
     );
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
-    assert_eq!(
-        test.double(TestRequest { input: 7 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        14
-    );
+    assert_eq!(double(&mut test, 7).await, 14);
     assert_eq!(host.reattach_config(), Some(config.clone()));
     host.kill().await;
     assert_process_gone(config.pid, Duration::from_secs(3));
@@ -1331,9 +1250,7 @@ fn streamer_host_streams_through_the_go_and_the_rust_streamer_plugin() {
         go_subject("examples/streaming_plugin/plugin"),
         rust_example("streamer_plugin"),
     ] {
-        let dir = short_tempdir();
-        std::fs::create_dir(dir.path().join("plugin")).unwrap();
-        std::os::unix::fs::symlink(&plugin, dir.path().join("plugin/streamer")).unwrap();
+        let dir = dir_with_plugin("streamer", &plugin);
         let mut cmd = Command::new(rust_example("streamer_host"));
         cmd.current_dir(dir.path()).arg("myfile");
         let done = run(cmd, Duration::from_secs(30));

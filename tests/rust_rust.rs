@@ -12,9 +12,7 @@ use go_plugin::handshake::{HandshakeConfig, Network};
 use go_plugin::host::{ClientSet, Host, HostConfig};
 use go_plugin::log::LogEntry;
 use go_plugin::proto::grpctest::test_client::TestClient;
-use go_plugin::proto::grpctest::{
-    print_kv_request, PrintKvRequest, PrintStdioRequest, TestRequest,
-};
+use go_plugin::proto::grpctest::{print_kv_request, PrintKvRequest, PrintStdioRequest};
 use go_plugin::reattach::ReattachConfig;
 use support::*;
 use tonic::transport::Channel;
@@ -36,14 +34,7 @@ fn host_config(args: &[&str]) -> HostConfig {
 
 async fn double_and_kill(host: Host, expected_network: Network) {
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
-    assert_eq!(
-        test.double(TestRequest { input: 21 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        42
-    );
+    assert_eq!(double(&mut test, 21).await, 42);
     host.ping().await.unwrap();
     assert_eq!(host.negotiated_version(), 2);
     let reattach = host.reattach_config().unwrap();
@@ -319,14 +310,7 @@ async fn test_mode_plugin_is_reattached_and_not_killed() {
         .reattach(reattach.clone());
     let host = Host::new(config);
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
-    assert_eq!(
-        test.double(TestRequest { input: 1 })
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        2
-    );
+    assert_eq!(double(&mut test, 1).await, 2);
     assert_eq!(host.negotiated_version(), 1);
     host.kill().await;
     assert!(

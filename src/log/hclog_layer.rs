@@ -115,6 +115,20 @@ pub fn init() -> Result<(), tracing_subscriber::util::TryInitError> {
         .try_init()
 }
 
+/// Logging for a host program: plugin log entries (re-logged by the host under target
+/// `go_plugin::plugin`) and the crate's own, as text on stderr, filtered by `RUST_LOG` (default
+/// `warn`). Returns an error if a global subscriber exists already.
+pub fn init_host() -> Result<(), tracing_subscriber::util::TryInitError> {
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .finish()
+        .try_init()
+}
+
 /// Makes a panic print `panic: <message>` on the real stderr, where a go-plugin host logs it at
 /// error level (like a Go runtime panic), instead of into the redirected stderr.
 pub fn install_panic_hook() {

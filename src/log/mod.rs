@@ -9,7 +9,7 @@ pub mod hclog_layer;
 pub mod stderr_line;
 
 pub use hclog_layer::{
-    format_line, format_timestamp, init, install_panic_hook, level_name, real_stderr,
+    format_line, format_timestamp, init, init_host, install_panic_hook, level_name, real_stderr,
     write_real_stderr, HclogLayer, DEFAULT_FILTER,
 };
 pub use stderr_line::{LogEntry, StderrClassifier};

@@ -292,3 +292,24 @@ pub fn start_test_mode_plugin(args: &[&str]) -> (std::process::Child, String) {
     .expect("reading the reattach line");
     (child, line.trim().to_string())
 }
+
+/// A temp dir laid out as go-plugin's example hosts expect: `plugin` linked as `./plugin/<name>`.
+pub fn dir_with_plugin(name: &str, plugin: &Path) -> tempfile::TempDir {
+    let dir = short_tempdir();
+    std::fs::create_dir(dir.path().join("plugin")).unwrap();
+    std::os::unix::fs::symlink(plugin, dir.path().join("plugin").join(name)).unwrap();
+    dir
+}
+
+/// `grpctest.Test/Double(n)`.
+pub async fn double(
+    test: &mut go_plugin::proto::grpctest::test_client::TestClient<tonic::transport::Channel>,
+    n: i32,
+) -> i32 {
+    let request = go_plugin::proto::grpctest::TestRequest { input: n };
+    test.double(request)
+        .await
+        .expect("Double")
+        .into_inner()
+        .output
+}
