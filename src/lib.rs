@@ -72,6 +72,8 @@ pub mod plugin;
 pub mod proto;
 pub mod reattach;
 mod rendezvous;
+#[cfg(feature = "terraform")]
+pub mod terraform;
 pub mod tls;
 
 pub use error::{Error, Result};

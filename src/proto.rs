@@ -45,3 +45,29 @@ pub mod grpctest {
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         include_bytes!(concat!(env!("OUT_DIR"), "/grpctest/descriptor.bin"));
 }
+
+/// `bench.Bench`, the service `make bench` measures (Rust and Go plugins and hosts).
+pub mod bench {
+    #![allow(missing_docs, clippy::all)]
+    include!(concat!(env!("OUT_DIR"), "/bench/bench.rs"));
+}
+
+/// Terraform's plugin protocol 5 (`tfplugin5.Provider`), from terraform-plugin-go's schema.
+#[cfg(feature = "terraform")]
+pub mod tfplugin5 {
+    #![allow(missing_docs, clippy::all)]
+    include!(concat!(env!("OUT_DIR"), "/tfplugin5/tfplugin5.rs"));
+    /// Encoded file descriptor set, for gRPC reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/tfplugin5/descriptor.bin"));
+}
+
+/// Terraform's plugin protocol 6 (`tfplugin6.Provider`), from terraform-plugin-go's schema.
+#[cfg(feature = "terraform")]
+pub mod tfplugin6 {
+    #![allow(missing_docs, clippy::all)]
+    include!(concat!(env!("OUT_DIR"), "/tfplugin6/tfplugin6.rs"));
+    /// Encoded file descriptor set, for gRPC reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/tfplugin6/descriptor.bin"));
+}

@@ -140,6 +140,7 @@ impl GrpcBroker {
         let closed = self.inner.closed.clone();
         tokio::spawn(async move {
             let served = tonic::transport::Server::builder()
+                .max_frame_size(crate::grpc::dial::MAX_FRAME_SIZE)
                 .add_routes(routes)
                 .serve_with_incoming_shutdown(incoming, closed.cancelled_owned())
                 .await;

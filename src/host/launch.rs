@@ -4,10 +4,11 @@
 //! The plugin gets the host's stdin; its stdout and stderr are pipes. Three background tasks run
 //! for the life of the process:
 //!
-//! * **stdout**: the first line goes to [`Launched::first_line`]; everything after it is read and
-//!   thrown away, so the plugin never blocks on a full pipe;
-//! * **stderr**: each line goes raw to the user's stderr sink and, interpreted by
-//!   [`StderrClassifier`], to `tracing` (and the user's log hook); lines of any length stay whole;
+//! * **stdout**: the first line (at most 64 KiB) goes to [`Launched::first_line`]; everything after
+//!   it is read and thrown away, so the plugin never blocks on a full pipe;
+//! * **stderr**: each line goes raw to the user's stderr sink, whole whatever its length, and,
+//!   interpreted by [`StderrClassifier`], to `tracing` (and the user's log hook), one entry per
+//!   16 MiB: an endless line never grows the host's memory without bound;
 //! * **exit watcher**: owns the child, reaps it, publishes its exit status, and is the only one
 //!   that kills it (on request), so a pid is never signalled after it was reaped.
 
@@ -17,7 +18,7 @@ use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -32,8 +33,16 @@ the plugin is missing dynamic-link libraries necessary to run,\n  \
 the plugin is not executable by this process due to file permissions, or\n  \
 the plugin failed to negotiate the initial go-plugin protocol handshake\n";
 
-/// How many of the plugin's last stderr lines a crash report quotes.
+/// How many of the plugin's last stderr lines a crash report quotes, and how much of each.
 const TAIL_LINES: usize = 20;
+const TAIL_LINE: usize = 4096;
+
+/// The longest first stdout line read (go-plugin's scanner stops at 64 KiB; a handshake line with
+/// a certificate is about 1 KiB): an endless line must not be buffered until the start timeout.
+const MAX_FIRST_LINE: usize = 64 << 10;
+
+/// The longest stderr line logged as one entry; longer lines become several entries.
+const MAX_LINE: usize = 16 << 20;
 
 /// A running plugin process.
 #[derive(Debug)]
@@ -90,15 +99,16 @@ impl Launched {
     }
 }
 
-/// Spawns `command` (stdout and stderr piped, stdin inherited) and starts the background tasks.
-pub fn launch(mut command: Command, outputs: StderrOutputs) -> Result<Launched, Error> {
+/// Spawns `command` (stdout and stderr piped, stdin inherited; on Linux it dies with this process,
+/// see [`super::death_signal`]) and starts the background tasks.
+pub async fn launch(mut command: Command, outputs: StderrOutputs) -> Result<Launched, Error> {
     command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
     let program = format!("{:?}", command.as_std().get_program());
-    let mut child = command
-        .spawn()
+    let mut child = super::death_signal::spawn(command)
+        .await
         .map_err(|e| Error::io(format!("starting plugin {program}"), e))?;
     let pid = child.id().unwrap_or(0);
     tracing::debug!(target: "go_plugin", path = %program, pid, "plugin started");
@@ -131,8 +141,16 @@ pub fn launch(mut command: Command, outputs: StderrOutputs) -> Result<Launched, 
 async fn read_stdout(stdout: impl AsyncRead + Unpin, first: oneshot::Sender<Option<String>>) {
     let mut reader = BufReader::new(stdout);
     let mut line = Vec::new();
-    let got = matches!(reader.read_until(b'\n', &mut line).await, Ok(n) if n > 0);
-    let _ = first.send(got.then(|| String::from_utf8_lossy(&line).into_owned()));
+    let mut limited = (&mut reader).take(MAX_FIRST_LINE as u64);
+    let got = matches!(limited.read_until(b'\n', &mut line).await, Ok(n) if n > 0);
+    let text = if line.len() == MAX_FIRST_LINE && !line.ends_with(b"\n") {
+        // No handshake is this long: say so instead of buffering an endless line.
+        let start = String::from_utf8_lossy(&line[..80]).into_owned();
+        format!("{start}… (no end of line in the first {MAX_FIRST_LINE} bytes)")
+    } else {
+        String::from_utf8_lossy(&line).into_owned()
+    };
+    let _ = first.send(got.then_some(text));
     // Drain the rest so the plugin never blocks on a full pipe.
     let mut sink = tokio::io::sink();
     let _ = tokio::io::copy(&mut reader, &mut sink).await;
@@ -148,15 +166,23 @@ async fn pump_stderr(
     let mut line = Vec::new();
     loop {
         line.clear();
-        match reader.read_until(b'\n', &mut line).await {
+        match (&mut reader)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut line)
+            .await
+        {
             Ok(0) | Err(_) => break,
             Ok(_) => {}
         }
+        // A longer line is logged in pieces of MAX_LINE bytes (go-plugin: 64 KiB) and passed
+        // through whole.
+        let piece = line.len() == MAX_LINE && !line.ends_with(b"\n");
         let bytes = line.strip_suffix(b"\n").unwrap_or(&line);
         if let Some(raw) = &outputs.raw {
             // Byte for byte, each line ended by one newline (as go-plugin's pass-through).
             let mut raw = raw.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = raw.write_all(bytes).and_then(|_| raw.write_all(b"\n"));
+            let end: &[u8] = if piece { b"" } else { b"\n" };
+            let _ = raw.write_all(bytes).and_then(|_| raw.write_all(end));
         }
         let text = String::from_utf8_lossy(bytes).into_owned();
         let entry = classifier.classify(&text);
@@ -168,8 +194,21 @@ async fn pump_stderr(
         if tail.len() == TAIL_LINES {
             tail.pop_front();
         }
-        tail.push_back(text);
+        tail.push_back(shortened(text));
     }
+}
+
+/// A line for the crash report: at most [`TAIL_LINE`] bytes.
+fn shortened(mut text: String) -> String {
+    if text.len() > TAIL_LINE {
+        let mut end = TAIL_LINE;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
 }
 
 /// Re-logs one plugin line as a tracing event (target `go_plugin::plugin`, field `plugin` = the
@@ -232,28 +271,55 @@ pub(crate) async fn wait_for_handshake(
 ) -> Result<String, Error> {
     tracing::debug!(target: "go_plugin", plugin = %program.display(), "waiting for RPC address");
     let exit = process.exit.clone();
-    let exited = async move {
-        let mut exit = exit;
-        let _ = exit.wait_for(Option::is_some).await;
+    let exited = move || {
+        let mut exit = exit.clone();
+        async move {
+            let _ = exit.wait_for(Option::is_some).await;
+        }
     };
     tokio::select! {
         line = &mut process.first_line => match line {
             Ok(Some(line)) => Ok(line),
-            _ => Err(with_diagnosis(
-                Error::Handshake("Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout".into()),
-                program,
-            )),
+            _ => {
+                // stdout closed without a line: usually the plugin is exiting. Give the exit a
+                // moment, so that the error says how it ended and what it wrote to stderr.
+                if tokio::time::timeout(Duration::from_secs(1), exited()).await.is_ok() {
+                    return Err(exited_before_connect(process));
+                }
+                Err(with_diagnosis(
+                    Error::Handshake("Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout".into()),
+                    program,
+                ))
+            }
         },
-        _ = exited => {
+        _ = exited() => {
             // A plugin may print its line and exit at once: the line is then still in the pipe.
             if let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_millis(500), &mut process.first_line).await {
                 return Ok(line);
             }
-            let tail = process.stderr_tail().join("\n");
-            Err(Error::PluginExited(format!("plugin exited before we could connect{}", if tail.is_empty() { String::new() } else { format!("; its last stderr lines:\n{tail}") })))
+            Err(exited_before_connect(process))
         }
         _ = tokio::time::sleep(timeout) => Err(Error::Timeout("timeout while waiting for plugin to start".into())),
     }
+}
+
+/// go-plugin's "plugin exited before we could connect", with the exit status and the plugin's
+/// last stderr lines (its own explanation, usually).
+fn exited_before_connect(process: &Launched) -> Error {
+    let status = process
+        .exit
+        .borrow()
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
+    let tail = process.stderr_tail().join("\n");
+    let tail = if tail.is_empty() {
+        String::new()
+    } else {
+        format!("; its last stderr lines:\n{tail}")
+    };
+    Error::PluginExited(format!(
+        "plugin exited before we could connect{status}{tail}"
+    ))
 }
 
 /// Adds go-plugin's diagnosis to "Unrecognized remote plugin message" errors.

@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::grpc::broker::BrokerTls;
 use crate::grpc::broker_mux::Multiplex;
 use crate::grpc::dial::{channel_over, connect, dial, with_tls};
-use crate::handshake::{Network, Protocol};
+use crate::handshake::{HandshakeLine, Network, Protocol};
 use crate::mux::{self, Role};
 use crate::netrpc::host_side::NetRpcSession;
 use crate::reattach::ReattachConfig;
@@ -42,6 +42,7 @@ pub(super) struct Inner {
     pub(super) running: tokio::sync::Mutex<Option<Running>>,
     pub(super) reattach: Mutex<Option<ReattachConfig>>,
     pub(super) negotiated: Mutex<u32>,
+    pub(super) handshake: Mutex<Option<HandshakeLine>>,
     pub(super) exit_status: Arc<Mutex<Option<ExitStatus>>>,
     pub(super) exited: CancellationToken,
 }
@@ -102,6 +103,7 @@ impl Host {
                 running: tokio::sync::Mutex::new(None),
                 reattach: Mutex::new(None),
                 negotiated: Mutex::new(0),
+                handshake: Mutex::new(None),
                 exit_status: Arc::default(),
                 exited: CancellationToken::new(),
             }),
@@ -127,7 +129,8 @@ impl Host {
     }
 
     /// The connection to the plugin, made on first use (go-plugin's `Client()`): the gRPC channel,
-    /// then the broker and stdio streams.
+    /// checked with one health call (a TLS mismatch fails here, named), then the broker and stdio
+    /// streams.
     pub async fn connection(&self) -> Result<PluginConnection, Error> {
         self.start().await?;
         let mut guard = self.inner.running.lock().await;
@@ -174,6 +177,8 @@ impl Host {
         } else {
             connect(running.network, &running.address, running.tls.clone()).await?
         };
+        let describe = format!("{}:{}", running.network, running.address);
+        streams::check_connection(channel.clone(), &describe, running.tls.is_some()).await?;
         streams::start_broker_stream(channel.clone(), announcements, broker.clone());
         let (stdout, stderr) = running.sync.clone();
         streams::start_stdio_stream(channel.clone(), stdout, stderr);
@@ -280,6 +285,14 @@ impl Host {
     /// The app protocol version agreed on (0 before start and for non-test reattach).
     pub fn negotiated_version(&self) -> u32 {
         *lock(&self.inner.negotiated)
+    }
+
+    /// The handshake line the launched plugin printed, once started: app version, network,
+    /// address, transport, its AutoMTLS certificate (present only when the host asked for
+    /// AutoMTLS) and its answer to multiplexing (present only when asked). `None` before start and
+    /// for a reattached plugin, which prints no handshake.
+    pub fn handshake(&self) -> Option<HandshakeLine> {
+        lock(&self.inner.handshake).clone()
     }
 
     /// The plugin's transport, once started.

@@ -34,6 +34,7 @@
 pub mod attach;
 mod checksum;
 pub mod config;
+mod death_signal;
 mod discover;
 mod launch;
 mod lifecycle;

@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::grpc::broker::BrokerTls;
 use crate::grpc::dial::dial;
 use crate::handshake::{HandshakeLine, HostExpectations, Protocol};
+use crate::plugin::listener::MAX_SOCKET_PATH;
 use crate::reattach::ReattachConfig;
 use crate::tls::{mtls_client_config, mtls_server_config, Identity};
 
@@ -86,7 +87,7 @@ impl Host {
             raw: config.stderr.take(),
             hook: config.log_hook.take(),
         };
-        let mut process = launch(command, outputs)?;
+        let mut process = launch(command, outputs).await?;
         let (mut exit, host_exited, status) = (
             process.exit.clone(),
             self.inner.exited.clone(),
@@ -141,6 +142,7 @@ impl Host {
         };
         tracing::debug!(target: "go_plugin", version = line.app_version, "using plugin");
         *lock(&self.inner.negotiated) = line.app_version;
+        *lock(&self.inner.handshake) = Some(line.clone());
         *lock(&self.inner.reattach) = Some(ReattachConfig {
             protocol: line.protocol,
             protocol_version: 0,
@@ -222,6 +224,16 @@ impl Host {
 /// `group` when one is configured (go-plugin's `setGroupWritable`).
 fn make_socket_dir(parent: &Path, group: Option<&str>) -> Result<PathBuf, Error> {
     use std::os::unix::fs::PermissionsExt;
+    // `<parent>/plugin-dirXXXXXX/plugin<up to 10 digits>`: refused here rather than by the plugin.
+    let longest = parent.as_os_str().len() + "/plugin-dir".len() + 6 + "/plugin".len() + 10;
+    if longest > MAX_SOCKET_PATH {
+        return Err(Error::Config(format!(
+            "socket directory {}: plugin sockets in it would have paths of up to {longest} bytes, \
+             over the {MAX_SOCKET_PATH}-byte limit of Unix socket paths; choose a shorter \
+             UnixSocketConfig::temp_dir",
+            parent.display()
+        )));
+    }
     let dir = tempfile::Builder::new()
         .prefix("plugin-dir")
         .permissions(std::fs::Permissions::from_mode(0o700))

@@ -107,6 +107,34 @@ pub async fn shutdown(channel: Channel) {
     }
 }
 
+/// Makes one call (the health of `plugin`) on a new connection, so that a connection that cannot
+/// carry calls fails at connect, saying what probably went wrong, instead of at the first call of
+/// the user's client with a bare HTTP/2 error. Any answer of the plugin's, even an error, passes;
+/// only a failure of the connection itself does not. `tls` tells whether the host spoke TLS.
+pub async fn check_connection(channel: Channel, describe: &str, tls: bool) -> Result<(), Error> {
+    let Err(status) = ping(channel).await.map_err(|e| match e {
+        Error::Status(status) => status,
+        other => tonic::Status::unknown(other.to_string()),
+    }) else {
+        return Ok(());
+    };
+    if !matches!(
+        status.code(),
+        Code::Unavailable | Code::Unknown | Code::Internal | Code::Cancelled
+    ) {
+        return Ok(());
+    }
+    let hint = if tls {
+        "if the plugin does not speak TLS, turn TLS/AutoMTLS off for it"
+    } else {
+        "if the plugin expects TLS, configure TLS or AutoMTLS on the host"
+    };
+    Err(Error::PluginExited(format!(
+        "error connecting to the plugin at {describe}: the first call failed: {}; {hint}",
+        crate::grpc::dial::source_chain(&status)
+    )))
+}
+
 /// go-plugin's Ping: the health of service `plugin`.
 pub async fn ping(channel: Channel) -> Result<(), Error> {
     let request = tonic_health::pb::HealthCheckRequest {

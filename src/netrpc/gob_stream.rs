@@ -128,8 +128,17 @@ async fn read_message<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Vec<u8>>
             "message of {len} bytes is over the limit"
         )));
     }
-    let mut body = vec![0u8; len as usize];
-    r.read_exact(&mut body).await.map_err(io)?;
+    // The buffer grows with what arrives: a length prefix alone (up to gob's 8 GiB limit) must not
+    // make the reader allocate it.
+    let mut body = Vec::with_capacity(len.min(64 << 10) as usize);
+    (&mut *r)
+        .take(len)
+        .read_to_end(&mut body)
+        .await
+        .map_err(io)?;
+    if (body.len() as u64) < len {
+        return Err(io(std::io::ErrorKind::UnexpectedEof.into()));
+    }
     Ok(Some(body))
 }
 

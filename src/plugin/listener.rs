@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::handshake::Network;
 
 /// Longest path a Unix socket can have (`sun_path` is 108 bytes including the final NUL).
-const MAX_SOCKET_PATH: usize = 107;
+pub(crate) const MAX_SOCKET_PATH: usize = 107;
 
 /// Which kind of listener a plugin opens.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

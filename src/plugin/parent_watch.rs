@@ -1,10 +1,16 @@
 //! Exiting with the host: a plugin whose host dies (SIGKILL, crash) must not keep running.
 //!
-//! The host never signals its plugins except the final SIGKILL, so a plugin watches its parent:
+//! A Go host never signals its plugins except the final SIGKILL, so a plugin watches its parent:
 //! when the process is re-parented (its parent pid changes, typically to init or a subreaper), the
 //! host is gone and the plugin shuts down as if asked to. The parent pid is checked twice a
-//! second. `PR_SET_PDEATHSIG` is not used: it fires when the parent *thread* that forked exits,
-//! and Go hosts fork from threads that may exit while the host lives on.
+//! second.
+//!
+//! The plugin does not set `PR_SET_PDEATHSIG` on itself: the signal fires when the parent
+//! *thread* that forked exits, and Go hosts fork from whichever OS thread runs the goroutine,
+//! threads that may exit while the host lives on — the plugin would be killed under a healthy
+//! host. A Rust host sets it from the other side, forking from a thread that lives as long as
+//! the host (`host::death_signal`); [`super::serve`] treats the resulting SIGTERM as a Shutdown
+//! request. Under a Rust host a plugin therefore has both.
 
 use std::time::Duration;
 

@@ -39,24 +39,50 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 /// wrong, after printing go-plugin's message on stderr: the binary was run by a person, not by a
 /// host. It prints nothing but the handshake line on stdout; afterwards descriptors 1 and 2 feed
 /// the host's stdio stream, and logs written with [`crate::log`] go to the real stderr. SIGINT is
-/// ignored (the host decides when its plugins stop).
+/// ignored (the host decides when its plugins stop); SIGTERM and the death of the host process
+/// end serving as a Shutdown request does. An error is also written to the real stderr as an
+/// hclog entry, so that the host learns why the plugin stopped.
 pub async fn serve(config: ServeConfig) -> Result<(), Error> {
     if let Err(e) = check_cookie(&config.handshake, |k| std::env::var(k).ok()) {
         crate::log::write_real_stderr(&e.to_string());
         std::process::exit(1);
     }
     crate::log::install_panic_hook();
-    let captured = redirect_stdio()?;
+    let init_error = |e| report_error("plugin init error", e);
+    let captured = redirect_stdio().map_err(init_error)?;
     let shutdown = CancellationToken::new();
-    ignore_sigint(shutdown.clone())?;
+    handle_signals(shutdown.clone()).map_err(init_error)?;
     super::parent_watch::exit_with_parent(shutdown.clone());
 
     let env = PluginEnv::from_process();
-    let ready = prepare(config, &env, Some(captured.source), shutdown.clone()).await?;
+    let ready = prepare(config, &env, Some(captured.source), shutdown.clone())
+        .await
+        .map_err(init_error)?;
     let line = ready.handshake_line(&env);
     tracing::debug!(target: "go_plugin", network = %ready.listener.network(), address = %ready.listener.address(), "plugin address");
-    print_handshake(captured.real_stdout, &line)?;
-    ready.run(shutdown, env.multiplex_enable).await
+    print_handshake(captured.real_stdout, &line).map_err(init_error)?;
+    ready
+        .run(shutdown, env.multiplex_enable)
+        .await
+        .map_err(|e| report_error("plugin serve error", e))
+}
+
+/// Writes `error` to the real stderr as an hclog error entry, as go-plugin's own logger does
+/// (`plugin init error`), whether or not the plugin set up logging: descriptor 2 feeds the stdio
+/// stream by now, so an error `main` returns would never reach the host.
+fn report_error(message: &str, error: Error) -> Error {
+    let mut fields = serde_json::Map::new();
+    fields.insert("error".into(), error.to_string().into());
+    let timestamp = crate::log::format_timestamp(time::OffsetDateTime::now_utc());
+    let line = crate::log::format_line(
+        tracing::Level::ERROR,
+        message,
+        Some("go_plugin"),
+        &timestamp,
+        fields,
+    );
+    crate::log::write_real_stderr(&line);
+    error
 }
 
 /// A plugin served in test mode, in this process (go-plugin's `ServeTestConfig`).
@@ -296,6 +322,7 @@ impl Ready {
             incoming(self.listener.clone(), self.tls)
         };
         let server = tonic::transport::Server::builder()
+            .max_frame_size(crate::grpc::dial::MAX_FRAME_SIZE)
             .add_routes(self.routes.routes())
             .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
         let deadline = async {
@@ -323,11 +350,16 @@ fn print_handshake(mut real_stdout: std::fs::File, line: &HandshakeLine) -> Resu
     Ok(())
 }
 
-/// Ignores SIGINT for as long as the plugin serves, logging each one at trace level like go-plugin.
-fn ignore_sigint(shutdown: CancellationToken) -> Result<(), Error> {
+/// Ignores SIGINT for as long as the plugin serves, logging each one at trace level like go-plugin,
+/// and treats SIGTERM as a Shutdown request: a Rust host sends it to its plugins when it dies
+/// (`PR_SET_PDEATHSIG`), and the plugin then still removes its socket. (go-plugin leaves SIGTERM at
+/// its default action, which ends the process without that cleanup.)
+fn handle_signals(shutdown: CancellationToken) -> Result<(), Error> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut interrupts = signal(SignalKind::interrupt())
         .map_err(|e| Error::io("installing the SIGINT handler", e))?;
+    let mut terminate = signal(SignalKind::terminate())
+        .map_err(|e| Error::io("installing the SIGTERM handler", e))?;
     tokio::spawn(async move {
         let mut count = 0u64;
         loop {
@@ -335,6 +367,11 @@ fn ignore_sigint(shutdown: CancellationToken) -> Result<(), Error> {
                 Some(()) = interrupts.recv() => {
                     count += 1;
                     tracing::trace!(target: "go_plugin", count, "plugin received interrupt signal, ignoring");
+                }
+                Some(()) = terminate.recv() => {
+                    tracing::debug!(target: "go_plugin", "plugin received SIGTERM, shutting down");
+                    shutdown.cancel();
+                    break;
                 }
                 _ = shutdown.cancelled() => break,
             }

@@ -1,0 +1,127 @@
+//! Long lines and floods on the plugin's stdout and stderr.
+
+use super::*;
+
+#[test]
+fn a_10_mib_log_line_arrives_intact() {
+    let case = Case::new();
+    case.run(Duration::from_secs(30), async {
+        let (raw, logs) = (Buffer::default(), Logs::default());
+        let host = Host::new(
+            case.host("long-log-line")
+                .stderr(raw.clone())
+                .on_log(logs.hook()),
+        );
+        host.start().await.unwrap();
+        eventually(Duration::from_secs(20), "the long log entry", || {
+            logs.any(|e| e.message.len() == LONG_LINE)
+        })
+        .await;
+        let expected = long_line();
+        assert!(
+            logs.any(|e| e.message == expected && e.level == tracing::Level::INFO),
+            "the long entry arrived changed"
+        );
+        let raw = String::from_utf8(raw.bytes()).unwrap();
+        let json = raw
+            .lines()
+            .find(|l| l.len() > LONG_LINE)
+            .expect("the raw line");
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(value["@message"].as_str(), Some(expected.as_str()));
+        host.kill().await;
+    });
+}
+
+#[test]
+fn a_20_mib_stderr_line_passes_through_whole_and_is_logged_in_16_mib_pieces() {
+    let case = Case::new();
+    case.run(Duration::from_secs(30), async {
+        let (raw, logs) = (Buffer::default(), Logs::default());
+        let host = Host::new(
+            case.host("huge-stderr-line")
+                .stderr(raw.clone())
+                .on_log(logs.hook()),
+        );
+        host.start().await.unwrap();
+        let expected = pattern(2 * LONG_LINE);
+        eventually(Duration::from_secs(20), "the whole line", || {
+            raw.0.lock().unwrap().len() > expected.len()
+        })
+        .await;
+        assert!(
+            raw.bytes() == format!("{expected}\n").into_bytes(),
+            "the raw line arrived changed"
+        );
+        let pieces: Vec<String> = logs
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.message.clone())
+            .collect();
+        assert_eq!(
+            pieces.concat(),
+            expected,
+            "the pieces do not add up to the line"
+        );
+        assert_eq!(
+            pieces.iter().map(String::len).collect::<Vec<_>>(),
+            [16 << 20, 4 << 20]
+        );
+        host.kill().await;
+    });
+}
+
+#[test]
+fn a_10_mib_stdout_line_arrives_intact() {
+    let case = Case::new();
+    case.run(Duration::from_secs(30), async {
+        let stdout = Buffer::default();
+        let host = Host::new(case.host("long-stdout-line").sync_stdout(stdout.clone()));
+        host.ping().await.unwrap();
+        eventually(Duration::from_secs(20), "the long stdout line", || {
+            stdout.0.lock().unwrap().len() > LONG_LINE
+        })
+        .await;
+        let mut expected = long_line().into_bytes();
+        expected.push(b'\n');
+        assert!(
+            stdout.bytes() == expected,
+            "the stdout line arrived changed"
+        );
+        host.kill().await;
+    });
+}
+
+#[test]
+fn stdout_flood_after_the_handshake_never_blocks_the_plugin() {
+    // Captured stdout (GRPCStdio) with no sink on the host: drained and dropped.
+    let case = Case::new();
+    case.run(Duration::from_secs(40), async {
+        let host = Host::new(case.host("flood-stdout"));
+        let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+        let done = case.file("done");
+        eventually(Duration::from_secs(30), "64 MiB of captured stdout", || {
+            done.exists()
+        })
+        .await;
+        assert_eq!(double(&mut test, 21).await, 42);
+        drop(test);
+        host.kill().await;
+        assert!(host.exit_status().unwrap().success());
+    });
+    drop(case);
+    // The real stdout (a plugin writing after its handshake line): drained by the host.
+    let case = Case::new();
+    case.run(Duration::from_secs(40), async {
+        let host = Host::new(case.host("flood-raw-stdout"));
+        host.start().await.unwrap();
+        let done = case.file("done");
+        eventually(Duration::from_secs(30), "64 MiB of raw stdout", || {
+            done.exists()
+        })
+        .await;
+        host.kill().await;
+    });
+}

@@ -1,0 +1,139 @@
+//! Before and instead of the handshake, and what is refused before the plugin runs.
+
+use super::*;
+
+#[test]
+fn plugin_exits_before_the_handshake() {
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let host = Host::new(case.host("exit-early"));
+        let err = host.start().await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::PluginExited(_)), "{text}");
+        assert_contains(&text, "plugin exited before we could connect");
+        assert_contains(&text, "exit status: 3");
+        assert_contains(&text, "fault_plugin: giving up before the handshake");
+        assert!(host.exited());
+    });
+}
+
+#[test]
+fn plugin_prints_garbage() {
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let host = Host::new(case.host("garbage"));
+        let text = host.start().await.unwrap_err().to_string();
+        assert!(
+            text.starts_with("Unrecognized remote plugin message: this is not a handshake line\n"),
+            "{text}"
+        );
+        assert_contains(&text, "This usually means");
+        assert!(
+            host.exited(),
+            "the plugin must be killed after a failed start"
+        );
+    });
+}
+
+#[test]
+fn plugin_prints_half_a_line_and_hangs_until_the_start_timeout() {
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let host = Host::new(
+            case.host("half-line")
+                .start_timeout(Duration::from_millis(500)),
+        );
+        let err = host.start().await.unwrap_err();
+        assert!(matches!(err, Error::Timeout(_)), "{err}");
+        assert_eq!(err.to_string(), "timeout while waiting for plugin to start");
+        assert!(host.exited());
+    });
+}
+
+#[test]
+fn plugin_prints_an_endless_line_instead_of_a_handshake() {
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let host = Host::new(case.host("endless-line"));
+        let text = host.start().await.unwrap_err().to_string();
+        assert!(
+            text.starts_with("Unrecognized remote plugin message: xxxxxxxx"),
+            "{text}"
+        );
+        assert_contains(&text, "(no end of line in the first 65536 bytes)");
+        assert!(text.len() < 2000, "the error quotes the whole line");
+        assert!(host.exited());
+    });
+}
+
+#[test]
+fn plugin_announces_an_address_nobody_listens_on() {
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let host = Host::new(case.host("no-listener"));
+        host.start().await.unwrap();
+        let text = host.ping().await.unwrap_err().to_string();
+        let socket = case.tmp().join("nobody-listens-here");
+        assert_contains(
+            &text,
+            &format!(
+                "error connecting to the plugin at unix:{}",
+                socket.display()
+            ),
+        );
+        assert_contains(&text, "No such file or directory");
+        host.kill().await;
+        assert!(host.exit_status().unwrap().signal() == Some(libc::SIGKILL));
+    });
+}
+
+#[test]
+fn checksum_mismatch_is_refused_before_the_plugin_runs() {
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let plugin = rust_example("fault_plugin");
+        let host = Host::new(case.host("serve").checksum_sha256(vec![0; 32]));
+        let text = host.start().await.unwrap_err().to_string();
+        assert!(text.starts_with("checksums did not match"), "{text}");
+        assert_contains(&text, &plugin.display().to_string());
+        assert!(
+            case.pids().is_empty(),
+            "the plugin was run before its checksum was checked"
+        );
+        // The right checksum starts it.
+        let host = Host::new(
+            case.host("serve")
+                .checksum_sha256(sha256_file(&plugin).unwrap()),
+        );
+        host.ping().await.unwrap();
+        host.kill().await;
+        assert!(host.exit_status().unwrap().success());
+    });
+}
+
+#[test]
+fn socket_path_over_108_bytes_is_a_clear_error() {
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let long = case.tmp().join("d".repeat(90));
+        // The host's socket directory: refused before anything runs.
+        let host = Host::new(case.host("serve").unix_socket(UnixSocketConfig {
+            temp_dir: Some(long.clone()),
+            group: None,
+        }));
+        let text = host.start().await.unwrap_err().to_string();
+        assert_contains(&text, "107-byte limit");
+        assert!(case.pids().is_empty(), "the plugin was started anyway");
+        // The plugin's own TMPDIR: the plugin says why it cannot listen, and the host passes it on.
+        let mut command = case.command("serve");
+        command.env("TMPDIR", &long);
+        let host = Host::new(case.host_for(command));
+        let text = host.start().await.unwrap_err().to_string();
+        assert_contains(&text, "plugin exited before we could connect");
+        assert_contains(&text, "107-byte limit");
+        assert_contains(
+            &text,
+            "set PLUGIN_UNIX_SOCKET_DIR or TMPDIR to a shorter directory",
+        );
+    });
+}
