@@ -375,7 +375,7 @@ impl Host {
 
 /// Removes the socket of a launched plugin that is gone: a plugin that was killed (or crashed)
 /// cannot remove it itself.
-fn remove_stale_socket(path: &Path) {
+pub(super) fn remove_stale_socket(path: &Path) {
     use std::os::unix::fs::FileTypeExt;
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
         let _ = std::fs::remove_file(path);

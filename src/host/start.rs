@@ -10,7 +10,7 @@ use super::config::{HostConfig, Launch, UnixSocketConfig};
 use super::launch::{
     launch, prepare_command, resolve_program, wait_for_handshake, with_diagnosis, StderrOutputs,
 };
-use super::lifecycle::{lock, remove_socket_dir, Host, Running};
+use super::lifecycle::{lock, remove_socket_dir, remove_stale_socket, Host, Running};
 use crate::env::HostEnv;
 use crate::error::Error;
 use crate::grpc::broker::BrokerTls;
@@ -100,8 +100,12 @@ impl Host {
             host_exited.cancel();
         });
 
+        // The socket a rejected line announced: the plugin created it, and once it is killed
+        // nobody else will remove it.
+        let mut announced_socket = None;
         let handshake = async {
             let line = wait_for_handshake(&mut process, config.start_timeout, &program).await?;
+            announced_socket = announced_unix_socket(&line);
             let expect = HostExpectations {
                 versions: &versions,
                 protocols: &config.protocols,
@@ -136,6 +140,9 @@ impl Host {
             Err(e) => {
                 process.kill();
                 process.wait().await;
+                if let Some(path) = announced_socket {
+                    remove_stale_socket(Path::new(&path));
+                }
                 remove_socket_dir(socket_dir.as_deref());
                 return Err(e);
             }
@@ -217,6 +224,16 @@ impl Host {
             connected: None,
             socket_dir: None,
         })
+    }
+}
+
+/// The Unix socket path a handshake line announces (field 4 when field 3 is `unix`), even when
+/// the line is rejected for another reason.
+fn announced_unix_socket(line: &str) -> Option<String> {
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    match fields.as_slice() {
+        [_, _, "unix", path, ..] if path.starts_with('/') => Some(path.to_string()),
+        _ => None,
     }
 }
 

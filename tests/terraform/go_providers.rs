@@ -237,3 +237,39 @@ fn a_binary_that_is_not_a_plugin_gets_a_clear_error() {
         finished.stderr
     );
 }
+
+/// A provider answering with a version the host did not offer is refused and killed; the socket
+/// it had announced is removed too (a killed Go plugin cannot remove it).
+#[tokio::test]
+async fn a_rejected_handshake_leaves_no_socket() {
+    use go_plugin::host::{ClientSet, Host, HostConfig};
+    use std::sync::{Arc, Mutex};
+    let announced = Arc::new(Mutex::new(None::<String>));
+    let seen = announced.clone();
+    let config = HostConfig::new(go_plugin::terraform::handshake())
+        .version(7, ClientSet::new())
+        .command(std::process::Command::new(provider("time")))
+        .on_log(move |_, entry| {
+            if entry.message == "plugin address" {
+                let address = entry.fields.iter().find(|(k, _)| k == "address");
+                if let Some((_, value)) = address {
+                    *seen.lock().unwrap() = value.as_str().map(str::to_string);
+                }
+            }
+        });
+    let host = Host::new(config);
+    let error = host.start().await.expect_err("version 5 was not offered");
+    assert!(
+        error.to_string().contains("incompatible API version"),
+        "{error}"
+    );
+    let socket = announced
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the provider logged its address");
+    assert!(
+        !std::path::Path::new(&socket).exists(),
+        "{socket} was left behind"
+    );
+}
