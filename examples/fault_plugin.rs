@@ -200,6 +200,7 @@ async fn async_main(mode: &str, host_of: Option<String>) -> Result<(), go_plugin
             std::future::pending().await
         }
         "wrong-cert" | "plaintext" => raw_tls_fault(mode == "wrong-cert").await,
+        "silent-peer" => silent_peer().await,
         "host" => run_host(host_of.as_deref().unwrap_or("serve")).await,
         other => {
             eprintln!("fault_plugin: unknown mode {other:?}");
@@ -287,6 +288,19 @@ async fn raw_tls_fault(wrong_cert: bool) -> Result<(), go_plugin::Error> {
         .add_service(health)
         .serve_with_incoming(tokio_stream::wrappers::UnixListenerStream::new(listener))
         .await?;
+    Ok(())
+}
+
+/// Announces a socket, accepts every connection and never says a byte (nor reads one).
+async fn silent_peer() -> Result<(), go_plugin::Error> {
+    let path = std::env::temp_dir().join(format!("silent{}", std::process::id()));
+    let listener = tokio::net::UnixListener::bind(&path)
+        .map_err(|e| go_plugin::Error::io(format!("binding {}", path.display()), e))?;
+    println!("1|1|unix|{}|grpc|", path.display());
+    let mut held = Vec::new();
+    while let Ok((socket, _)) = listener.accept().await {
+        held.push(socket);
+    }
     Ok(())
 }
 

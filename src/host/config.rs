@@ -198,7 +198,8 @@ impl HostConfig {
         self
     }
 
-    /// How long the plugin may take to print its handshake (default one minute).
+    /// How long the plugin may take to print its handshake, and then to answer the connection
+    /// to it (default one minute each).
     pub fn start_timeout(mut self, timeout: Duration) -> Self {
         self.start_timeout = timeout;
         self

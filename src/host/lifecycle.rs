@@ -63,6 +63,9 @@ pub(super) struct Running {
     pub(super) sync: (Option<Sink>, Option<Sink>),
     pub(super) connected: Option<Connected>,
     pub(super) socket_dir: Option<PathBuf>,
+    /// How long connecting may take (the start timeout): a peer that accepts the connection and
+    /// never answers must not hold the host (and its `kill`) forever.
+    pub(super) connect_timeout: Duration,
 }
 
 /// The protocol side, made on first use.
@@ -152,33 +155,39 @@ impl Host {
             running.socket_dir.clone(),
             None,
         );
-        let channel = if running.multiplex {
-            // One raw connection carries a yamux session; TLS runs inside each stream.
-            let raw = dial(running.network, &running.address, None)
-                .await
-                .map_err(|e| {
-                    Error::PluginExited(format!(
-                        "error connecting to the plugin at {}: {e}",
-                        running.address
-                    ))
-                })?;
-            let (control, streams) = mux::start(raw, Role::Client);
-            let session = Multiplex::start(control, streams, None);
-            broker.set_multiplex(session.clone());
-            let tls = running.tls.clone();
-            channel_over("the plugin's yamux session".into(), move || {
-                let (session, tls) = (session.clone(), tls.clone());
-                async move {
-                    let stream = session.open().await.map_err(std::io::Error::other)?;
-                    with_tls(stream, tls).await
-                }
-            })
-            .await?
-        } else {
-            connect(running.network, &running.address, running.tls.clone()).await?
-        };
         let describe = format!("{}:{}", running.network, running.address);
-        streams::check_connection(channel.clone(), &describe, running.tls.is_some()).await?;
+        let connecting = async {
+            let channel = if running.multiplex {
+                // One raw connection carries a yamux session; TLS runs inside each stream.
+                let raw = dial(running.network, &running.address, None)
+                    .await
+                    .map_err(|e| {
+                        Error::PluginExited(format!(
+                            "error connecting to the plugin at {}: {e}",
+                            running.address
+                        ))
+                    })?;
+                let (control, streams) = mux::start(raw, Role::Client);
+                let session = Multiplex::start(control, streams, None);
+                broker.set_multiplex(session.clone());
+                let tls = running.tls.clone();
+                channel_over("the plugin's yamux session".into(), move || {
+                    let (session, tls) = (session.clone(), tls.clone());
+                    async move {
+                        let stream = session.open().await.map_err(std::io::Error::other)?;
+                        with_tls(stream, tls).await
+                    }
+                })
+                .await?
+            } else {
+                connect(running.network, &running.address, running.tls.clone()).await?
+            };
+            streams::check_connection(channel.clone(), &describe, running.tls.is_some()).await?;
+            Ok::<_, Error>(channel)
+        };
+        let channel = tokio::time::timeout(running.connect_timeout, connecting)
+            .await
+            .map_err(|_| connect_timed_out(&describe, running.connect_timeout))??;
         streams::start_broker_stream(channel.clone(), announcements, broker.clone());
         let (stdout, stderr) = running.sync.clone();
         streams::start_stdio_stream(channel.clone(), stdout, stderr);
@@ -202,14 +211,17 @@ impl Host {
             return Ok(session.clone());
         }
         let (stdout, stderr) = running.sync.clone();
-        let session = NetRpcSession::connect(
+        let connecting = NetRpcSession::connect(
             running.network,
             &running.address,
             running.tls.clone(),
             stdout,
             stderr,
-        )
-        .await?;
+        );
+        let describe = format!("{}:{}", running.network, running.address);
+        let session = tokio::time::timeout(running.connect_timeout, connecting)
+            .await
+            .map_err(|_| connect_timed_out(&describe, running.connect_timeout))??;
         running.connected = Some(Connected::NetRpc(session.clone()));
         Ok(session)
     }
@@ -380,6 +392,13 @@ pub(super) fn remove_stale_socket(path: &Path) {
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
         let _ = std::fs::remove_file(path);
     }
+}
+
+fn connect_timed_out(describe: &str, limit: Duration) -> Error {
+    Error::Timeout(format!(
+        "connecting to the plugin at {describe} did not finish within {limit:?}: it accepted the \
+         connection but did not answer; is it a go-plugin plugin, and does it expect TLS (or not)?"
+    ))
 }
 
 fn unknown_plugin(name: &str) -> Error {

@@ -174,6 +174,7 @@ impl Host {
             sync: (config.sync_stdout, config.sync_stderr),
             connected: None,
             socket_dir,
+            connect_timeout: config.start_timeout,
         })
     }
 
@@ -223,6 +224,7 @@ impl Host {
             sync: (config.sync_stdout, config.sync_stderr),
             connected: None,
             socket_dir: None,
+            connect_timeout: config.start_timeout,
         })
     }
 }

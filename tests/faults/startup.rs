@@ -88,6 +88,24 @@ fn plugin_announces_an_address_nobody_listens_on() {
 }
 
 #[test]
+fn plugin_accepts_the_connection_and_never_answers() {
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let host = Host::new(
+            case.host("silent-peer")
+                .start_timeout(Duration::from_secs(2)),
+        );
+        host.start().await.unwrap();
+        let text = host.ping().await.unwrap_err().to_string();
+        assert_contains(&text, "did not finish within 2s");
+        assert_contains(&text, "does it expect TLS");
+        // The host is not stuck: kill works (hard, as the plugin ignores Shutdown).
+        host.kill().await;
+        assert!(host.exit_status().unwrap().signal() == Some(libc::SIGKILL));
+    });
+}
+
+#[test]
 fn checksum_mismatch_is_refused_before_the_plugin_runs() {
     let case = Case::new();
     case.run(Duration::from_secs(20), async {
