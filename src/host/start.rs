@@ -273,3 +273,19 @@ fn make_socket_dir(parent: &Path, group: Option<&str>) -> Result<PathBuf, Error>
     }
     Ok(dir)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::announced_unix_socket;
+
+    #[test]
+    fn announced_socket_is_read_even_from_a_line_that_is_refused() {
+        assert_eq!(
+            announced_unix_socket("1|7|unix|/tmp/plugin42|grpc|\n").as_deref(),
+            Some("/tmp/plugin42")
+        );
+        assert_eq!(announced_unix_socket("1|1|tcp|127.0.0.1:1234|grpc|"), None);
+        assert_eq!(announced_unix_socket("1|1|unix|relative|grpc|"), None);
+        assert_eq!(announced_unix_socket("garbage"), None);
+    }
+}
