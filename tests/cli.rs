@@ -89,22 +89,19 @@ fn inspect_terraform_provider_time_shows_handshake_and_tfplugin5_provider() {
         "{}",
         out.stderr
     );
-    for expected in [
-        "app protocol  5 (offered 5,6, cookie TF_PLUGIN_MAGIC_COOKIE)",
-        "protocol      grpc",
-        "TLS           AutoMTLS, plugin certificate sha256:",
-        "plugin        SERVING",
-        "tfplugin5.Provider",
-        "GetSchema(GetProviderSchema.Request) → GetProviderSchema.Response",
-        "ApplyResourceChange(ApplyResourceChange.Request)",
-        "plugin.GRPCController",
-    ] {
-        assert!(
-            out.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
-            out.stdout
-        );
-    }
+    assert_contains_all(
+        &out.stdout,
+        &[
+            "app protocol  5 (offered 5,6, cookie TF_PLUGIN_MAGIC_COOKIE)",
+            "protocol      grpc",
+            "TLS           AutoMTLS, plugin certificate sha256:",
+            "plugin        SERVING",
+            "tfplugin5.Provider",
+            "GetSchema(GetProviderSchema.Request) → GetProviderSchema.Response",
+            "ApplyResourceChange(ApplyResourceChange.Request)",
+            "plugin.GRPCController",
+        ],
+    );
     assert_inspected_plugin_gone(&out);
 }
 
@@ -139,20 +136,17 @@ fn inspect_go_plugin_test_helper_with_cookie_env_and_arguments() {
     with_helper(&mut cmd);
     let out = run(cmd, LIMIT);
     out.assert_success();
-    for expected in [
-        "app protocol  1 (offered 1, cookie TEST_MAGIC_COOKIE)",
-        "grpctest.Test",
-        "Double(TestRequest) → TestResponse",
-        "in  { Input: int32 }",
-        "Stream(stream TestRequest) → stream TestResponse",
-        "plugin        SERVING",
-    ] {
-        assert!(
-            out.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
-            out.stdout
-        );
-    }
+    assert_contains_all(
+        &out.stdout,
+        &[
+            "app protocol  1 (offered 1, cookie TEST_MAGIC_COOKIE)",
+            "grpctest.Test",
+            "Double(TestRequest) → TestResponse",
+            "in  { Input: int32 }",
+            "Stream(stream TestRequest) → stream TestResponse",
+            "plugin        SERVING",
+        ],
+    );
     assert_inspected_plugin_gone(&out);
 }
 
@@ -203,20 +197,17 @@ fn inspect_rust_kv_plugin() {
         &["inspect", binary.to_str().unwrap(), "--preset", "examples"],
     );
     out.assert_success();
-    for expected in [
-        "app protocol  1 (offered 1, cookie BASIC_PLUGIN)",
-        "TLS           AutoMTLS",
-        "plugin        SERVING",
-        "proto.KV  2 methods",
-        "Get(GetRequest) → GetResponse",
-        "in  { key: string, value: bytes }",
-    ] {
-        assert!(
-            out.stdout.contains(expected),
-            "missing {expected:?} in:\n{}",
-            out.stdout
-        );
-    }
+    assert_contains_all(
+        &out.stdout,
+        &[
+            "app protocol  1 (offered 1, cookie BASIC_PLUGIN)",
+            "TLS           AutoMTLS",
+            "plugin        SERVING",
+            "proto.KV  2 methods",
+            "Get(GetRequest) → GetResponse",
+            "in  { key: string, value: bytes }",
+        ],
+    );
     assert_inspected_plugin_gone(&out);
 }
 
@@ -563,4 +554,14 @@ fn help_and_usage_errors_read_well() {
         "{}",
         presets.stdout
     );
+}
+
+/// Panics, showing the whole output, unless `stdout` contains every one of `expected`.
+fn assert_contains_all(stdout: &str, expected: &[&str]) {
+    for expected in expected {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
 }
