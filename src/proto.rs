@@ -52,7 +52,8 @@ pub mod bench {
     include!(concat!(env!("OUT_DIR"), "/bench/bench.rs"));
 }
 
-/// Terraform's plugin protocol 5 (`tfplugin5.Provider`), from terraform-plugin-go's schema.
+/// Terraform's plugin protocol 5 (`tfplugin5.Provider`), from the project's own schema
+/// file `proto/terraform/tfplugin5.proto`.
 #[cfg(feature = "terraform")]
 pub mod tfplugin5 {
     #![allow(missing_docs, clippy::all)]
@@ -62,7 +63,8 @@ pub mod tfplugin5 {
         include_bytes!(concat!(env!("OUT_DIR"), "/tfplugin5/descriptor.bin"));
 }
 
-/// Terraform's plugin protocol 6 (`tfplugin6.Provider`), from terraform-plugin-go's schema.
+/// Terraform's plugin protocol 6 (`tfplugin6.Provider`), from the project's own schema
+/// file `proto/terraform/tfplugin6.proto`.
 #[cfg(feature = "terraform")]
 pub mod tfplugin6 {
     #![allow(missing_docs, clippy::all)]

