@@ -7,11 +7,12 @@
 //! the server certificate.
 //!
 //! go-plugin's certificates are ECDSA P-521 / SHA-512, `CA:TRUE`, used as leaf certificates.
-//! webpki refuses a CA certificate as an end entity and rustls' *ring* provider cannot verify
-//! P-521, so this module uses the aws-lc-rs provider and a *pinning* verifier: the peer must
-//! present the very certificate received out of band (byte-equal DER), and the handshake signature
-//! is checked with that certificate's key. Certificates made here mirror Go's (P-521, `CA:TRUE`,
-//! SAN `localhost`, client and server auth, 30 years) so that Go peers accept them.
+//! webpki refuses a CA certificate as an end entity, so this module uses a *pinning* verifier: the
+//! peer must present the very certificate received out of band (byte-equal DER), and the handshake
+//! signature is checked with that certificate's key. Certificates made here mirror Go's
+//! (`CA:TRUE`, SAN `localhost`, client and server auth, 30 years) on the P-256 curve, which Go
+//! peers accept (they pin, they do not demand a curve) and which is fast to generate; the crypto
+//! provider of AutoMTLS is in [`provider`] (why: start-up time).
 //!
 //! gRPC over TLS negotiates ALPN `h2`: grpc-go 1.67 and later refuse TLS connections without it.
 
@@ -20,7 +21,7 @@ use std::sync::Arc;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose, SerialNumber, PKCS_ECDSA_P521_SHA512,
+    KeyUsagePurpose, SerialNumber, PKCS_ECDSA_P256_SHA256,
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
@@ -30,6 +31,9 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 
 use crate::error::Error;
+
+mod provider;
+pub use provider::automtls_provider;
 
 /// ALPN protocol id of HTTP/2, required by grpc-go on TLS connections.
 pub const ALPN_H2: &[u8] = b"h2";
@@ -66,8 +70,8 @@ impl fmt::Debug for Identity {
 impl Identity {
     /// Makes a fresh certificate shaped like go-plugin's AutoMTLS certificates.
     pub fn generate() -> Result<Identity, Error> {
-        let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512)
-            .map_err(tls_err("generating a P-521 key"))?;
+        let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+            .map_err(tls_err("generating a P-256 key"))?;
         let mut params = CertificateParams::new(vec!["localhost".to_string()])
             .map_err(tls_err("certificate parameters"))?;
         params
@@ -155,15 +159,15 @@ pub fn server_config_from_pem_files(
 pub fn pinned_client_config(
     trusted: Vec<CertificateDer<'static>>,
 ) -> Result<rustls::ClientConfig, Error> {
-    pinned_client(trusted, None)
+    pinned_client(trusted, None, provider())
 }
 
 /// A client configuration pinning `trusted`, presenting `own` when given, ALPN `h2`.
 fn pinned_client(
     trusted: Vec<CertificateDer<'static>>,
     own: Option<&Identity>,
+    provider: Arc<CryptoProvider>,
 ) -> Result<rustls::ClientConfig, Error> {
-    let provider = provider();
     let verifier = Arc::new(PinnedVerifier::new(trusted, provider.clone()));
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -193,7 +197,8 @@ pub fn parse_pem_certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>,
     Ok(certs)
 }
 
-/// The crypto provider: aws-lc-rs, the only rustls provider that verifies P-521.
+/// The crypto provider of explicit TLS (configurations the user supplies or loads from PEM
+/// files): aws-lc-rs. AutoMTLS uses [`automtls_provider`].
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
@@ -205,7 +210,7 @@ pub fn mtls_server_config(
     own: &Identity,
     trusted: Vec<CertificateDer<'static>>,
 ) -> Result<rustls::ServerConfig, Error> {
-    let provider = provider();
+    let provider = automtls_provider();
     let verifier = Arc::new(PinnedVerifier::new(trusted, provider.clone()));
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -224,7 +229,7 @@ pub fn mtls_client_config(
     own: &Identity,
     trusted: Vec<CertificateDer<'static>>,
 ) -> Result<rustls::ClientConfig, Error> {
-    pinned_client(trusted, Some(own))
+    pinned_client(trusted, Some(own), automtls_provider())
 }
 
 /// Accepts exactly the certificates it was given (byte-equal), whatever their CA flag, and checks
@@ -357,7 +362,7 @@ impl ClientCertVerifier for PinnedVerifier {
 /// A random positive 128-bit serial number, like Go's `rand.Int(rand.Reader, 2^128)`.
 fn random_serial() -> [u8; 16] {
     let mut serial = [0u8; 16];
-    provider()
+    automtls_provider()
         .secure_random
         .fill(&mut serial)
         .expect("the system random source works");
