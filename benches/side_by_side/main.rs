@@ -6,7 +6,9 @@
 //! stream, [`floor`]), so slow phases of a noisy machine hit all of them alike and ratios against
 //! Go↔Go of the same run stay comparable. One configuration run is one process of a bench host
 //! (examples/bench_host.rs or go-testdata/benchhost, same flags and JSON output) measuring one
-//! plugin (examples/bench_plugin.rs or go-testdata/benchplugin); see [`runner`].
+//! plugin (examples/bench_plugin.rs or go-testdata/benchplugin); see [`runner`]. The Rust programs
+//! are the default release build, what users get; each round also runs the tuned build's AutoMTLS
+//! start-up ([`tuned`]).
 //!
 //! Medians over the rounds ([`summary`]) go to `bench/RESULTS.md` (with the hand-written analysis
 //! in `bench/ANALYSIS.md` appended), `bench/results.json` and the chart `bench/ratios.svg`
@@ -25,6 +27,7 @@ mod reload;
 mod report;
 mod runner;
 mod summary;
+mod tuned;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -89,7 +92,9 @@ fn run() -> Result<(), String> {
 /// The measuring part: `rounds` interleaved rounds.
 fn measure(manifest: &Path, rounds: usize) -> Result<(report::Run, Vec<Round>), String> {
     let programs = Programs::locate(manifest)?;
+    let tuned_programs = Programs::locate_tuned(manifest)?;
     let workload = Workload::default();
+    let tuned_workload = tuned::workload(&workload);
     let machine = report::Machine::describe(std::env::var("BENCH_NOTE").ok());
     let started = Instant::now();
     let mut all = Vec::with_capacity(rounds);
@@ -120,6 +125,7 @@ fn measure(manifest: &Path, rounds: usize) -> Result<(report::Run, Vec<Round>), 
             );
             this.samples.insert(config, sample);
         }
+        this.tuned_start_ms = tuned::measure(&tuned_programs, &tuned_workload)?;
         all.push(this);
     }
     let elapsed = started.elapsed();

@@ -71,6 +71,12 @@ pub fn from_json(path: &Path) -> Result<(Run, Vec<Round>), String> {
                 round.samples.insert(config, sample);
             }
         }
+        for pairing in crate::tuned::PAIRINGS {
+            let times = r["tuned_start_ms"][pairing.key()].as_array();
+            if let Some(times) = times.and_then(|t| t.iter().map(Value::as_f64).collect()) {
+                round.tuned_start_ms.insert(pairing, times);
+            }
+        }
         rounds.push(round);
     }
     let run = Run {

@@ -132,7 +132,7 @@ pub fn markdown(run: &Run, s: &Summary, analysis: &str, chart: &str) -> String {
     let _ = writeln!(
         out,
         "- {} rounds, interleaved: each round runs all 8 configurations and the floor once, in an \
-         order rotated per round; measuring took {:.0} s",
+         order rotated per round, then the tuned build's AutoMTLS start-up; measuring took {:.0} s",
         run.rounds,
         run.elapsed.as_secs_f64()
     );
@@ -199,6 +199,8 @@ pub fn markdown(run: &Run, s: &Summary, analysis: &str, chart: &str) -> String {
         let _ = writeln!(out);
     }
 
+    tuned_section(&mut out, s);
+
     let _ = writeln!(out, "## Floor (same run)\n");
     let _ = writeln!(out, "| what | value |\n| --- | ---: |");
     let _ = writeln!(
@@ -240,6 +242,43 @@ pub fn markdown(run: &Run, s: &Summary, analysis: &str, chart: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// AutoMTLS start-up of the default build against the tuned build and Go↔Go ([`crate::tuned`]).
+fn tuned_section(out: &mut String, s: &Summary) {
+    let _ = writeln!(
+        out,
+        "## AutoMTLS start-up: default build and tuned build\n\n\
+         Every table above measures the default release build, what a user who adds this crate \
+         gets. The tuned build (`target/bench-tuned`) is built with \
+         `AWS_LC_SYS_NO_JITTER_ENTROPY=1`; both ran in every round.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| pairing, AutoMTLS on | default build (ms) | tuned build (ms) | default / tuned | default / Go↔Go | goal |\n\
+         | --- | ---: | ---: | ---: | ---: | --- |"
+    );
+    let go_go = s.get(GO_GO, true, Metric::StartMs);
+    for pairing in crate::tuned::PAIRINGS {
+        let default = s.get(pairing, true, Metric::StartMs);
+        let tuned = s.tuned_start_ms.get(&pairing).copied().unwrap_or(f64::NAN);
+        let limit = if pairing == RUST_RUST { 0.25 } else { 1.0 };
+        let mark = if default / go_go <= limit {
+            "✅"
+        } else {
+            "❌"
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {}× | {}× | {mark} ≤ {limit}× Go↔Go |",
+            pairing.title(),
+            num(default),
+            num(tuned),
+            num(default / tuned),
+            num(default / go_go)
+        );
+    }
+    let _ = writeln!(out);
 }
 
 pub fn json(run: &Run, s: &Summary, rounds: &[Round]) -> String {
@@ -296,9 +335,15 @@ pub fn json(run: &Run, s: &Summary, rounds: &[Round]) -> String {
                     ))
                 })
                 .collect();
+            let tuned: Map<String, Value> = r
+                .tuned_start_ms
+                .iter()
+                .map(|(p, times)| (p.key(), json!(times)))
+                .collect();
             json!({
                 "floor": r.floor.map(|f| json!({"rtt_p50_us": f.rtt_p50_us, "stream_mib_s": f.mib_s})),
                 "samples": samples,
+                "tuned_start_ms": tuned,
             })
         })
         .collect();
@@ -315,6 +360,11 @@ pub fn json(run: &Run, s: &Summary, rounds: &[Round]) -> String {
         "results": results,
         "ratios_to_go_go": ratios,
         "goals": goals,
+        "tuned_build_automtls_start_ms": s
+            .tuned_start_ms
+            .iter()
+            .map(|(p, v)| (p.key(), json!(v)))
+            .collect::<Map<String, Value>>(),
         "raw_rounds": raw,
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"

@@ -93,6 +93,19 @@ impl Programs {
             .and_then(Path::parent)
             .map(|p| p.join("examples"))
             .ok_or("this executable has no target folder")?;
+        Programs::with_rust_examples(&examples, manifest)
+    }
+
+    /// The tuned build's Rust programs (`target/bench-tuned`, see [`crate::tuned`]) with the same
+    /// Go programs.
+    pub fn locate_tuned(manifest: &Path) -> Result<Programs, String> {
+        Programs::with_rust_examples(
+            &manifest.join("target/bench-tuned/release/examples"),
+            manifest,
+        )
+    }
+
+    fn with_rust_examples(examples: &Path, manifest: &Path) -> Result<Programs, String> {
         let go_bin = manifest.join("target/go/bin");
         let programs = Programs {
             rust_host: examples.join("bench_host"),
@@ -109,8 +122,8 @@ impl Programs {
             if !path.is_file() {
                 return Err(format!(
                     "{} is missing: run `make bench`, which builds the Rust examples bench_host and \
-                     bench_plugin in release mode and the Go programs go-testdata/benchhost and \
-                     benchplugin",
+                     bench_plugin in release mode (default and tuned builds) and the Go programs \
+                     go-testdata/benchhost and benchplugin",
                     path.display()
                 ));
             }

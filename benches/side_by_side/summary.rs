@@ -115,6 +115,8 @@ pub struct Sample {
 pub struct Round {
     pub samples: BTreeMap<Config, Sample>,
     pub floor: Option<Floor>,
+    /// The tuned build's AutoMTLS start-up times per pairing ([`crate::tuned`]).
+    pub tuned_start_ms: BTreeMap<Pairing, Vec<f64>>,
 }
 
 /// The metrics of the tables, in table order.
@@ -212,6 +214,8 @@ pub struct Summary {
     pub values: BTreeMap<(Config, Metric), f64>,
     pub floor_rtt_us: f64,
     pub floor_mib_s: f64,
+    /// The tuned build's AutoMTLS start → first call (ms), median over all launches.
+    pub tuned_start_ms: BTreeMap<Pairing, f64>,
 }
 
 impl Summary {
@@ -232,6 +236,18 @@ impl Summary {
             values,
             floor_rtt_us: median(&floors.iter().map(|f| f.rtt_p50_us).collect::<Vec<_>>()),
             floor_mib_s: median(&floors.iter().map(|f| f.mib_s).collect::<Vec<_>>()),
+            tuned_start_ms: crate::tuned::PAIRINGS
+                .iter()
+                .map(|&p| {
+                    let pooled: Vec<f64> = rounds
+                        .iter()
+                        .filter_map(|r| r.tuned_start_ms.get(&p))
+                        .flatten()
+                        .copied()
+                        .collect();
+                    (p, median(&pooled))
+                })
+                .collect(),
         }
     }
 
