@@ -16,15 +16,18 @@
 //!   through untouched.
 //! - It walks the frames. Frames other than `HEADERS`/`CONTINUATION` pass through as they arrive
 //!   (payloads are streamed, not buffered).
-//! - Each header block (a `HEADERS` frame and its `CONTINUATION`s, up to [`MAX_HEADER_BLOCK`]) is
-//!   decoded with HPACK (the `loona-hpack` crate) to keep the peer's dynamic table. A block whose
-//!   `:authority` is valid passes through byte for byte, so hosts that send `localhost` or
-//!   `host:port` (grpc-go, this crate) cost only the decoding.
-//! - From the first block whose `:authority` the `http` crate would refuse, the connection's
-//!   header blocks are re-encoded with an encoder of our own: that authority becomes `localhost`,
+//! - The first header block (a `HEADERS` frame and its `CONTINUATION`s, up to
+//!   [`MAX_HEADER_BLOCK`]) is decoded with HPACK (the `loona-hpack` crate). If its `:authority` is
+//!   one `h2` accepts (grpc-go and this crate send `unused` or `localhost`, TCP clients
+//!   `host:port`), it and the rest of the connection pass through untouched and unread: gRPC
+//!   stacks keep one authority per connection, so hosts that never needed this pay for one
+//!   decoded block per connection. (A client that switched to a socket-path authority on a later
+//!   request of the same connection would still be refused by `h2`.)
+//! - Otherwise every header block of the connection is decoded, keeping the peer's dynamic table,
+//!   and re-encoded with an encoder of our own: that authority becomes `localhost`,
 //!   every other header stays as it was (`never indexed` literals are re-encoded as ordinary
 //!   literals). The first re-encoded block starts by resizing the server's dynamic table to 0 and
-//!   back, so the server's table and our encoder's start in step. Re-encoded blocks are split into
+//!   back, so the server's table and our encoder's start in step whatever came before. Re-encoded blocks are split into
 //!   frames of at most 16 KiB (every HTTP/2 peer accepts that size) and lose their padding.
 //!
 //! Peer input is bounded: a header block over [`MAX_HEADER_BLOCK`] bytes, or one that decodes to
@@ -149,6 +152,11 @@ impl AuthorityNormaliser {
         Ok(())
     }
 
+    /// Whether every further byte passes unchanged (not HTTP/2, or nothing left to look at).
+    pub fn passes_through(&self) -> bool {
+        matches!(self.stage, Stage::Passthrough)
+    }
+
     /// Collects a frame header, then either streams the frame through or collects a header-block
     /// frame whole. Returns the input not consumed yet.
     fn frame_bytes<'a>(&mut self, input: &'a [u8], out: &mut Vec<u8>) -> io::Result<&'a [u8]> {
@@ -260,7 +268,10 @@ impl AuthorityNormaliser {
             return self.give_up(out);
         }
         if self.encoder.is_none() && !bad_authority {
+            // The connection's first request has an authority `h2` accepts: every gRPC stack
+            // keeps one authority per connection, so the rest is not looked at.
             out.extend_from_slice(&block.raw);
+            self.stage = Stage::Passthrough;
             return Ok(());
         }
         let mut encoded = Vec::new();
@@ -371,6 +382,9 @@ impl<T: AsyncRead + Unpin> AsyncRead for NormalisedAuthority<T> {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         loop {
+            if this.ready_from >= this.ready.len() && this.normaliser.passes_through() {
+                return Pin::new(&mut this.inner).poll_read(cx, buf);
+            }
             if this.ready_from < this.ready.len() {
                 let n = buf.remaining().min(this.ready.len() - this.ready_from);
                 buf.put_slice(&this.ready[this.ready_from..this.ready_from + n]);
@@ -522,23 +536,39 @@ mod tests {
     }
 
     #[test]
-    fn dynamic_table_references_stay_in_step_after_a_rewrite() {
-        // The first block passes through and fills the server's table; from the second, blocks
-        // are re-encoded; the third refers to entries the client's encoder indexed earlier.
+    fn dynamic_table_references_stay_in_step_while_rewriting() {
+        // The client's encoder indexes entries in the first block and refers to them later; the
+        // re-encoded stream must decode to the same fields, authority aside.
         let mut encoder = Encoder::new();
-        let mut first = request(b"localhost");
+        let mut first = request(b"/tmp/plugin1");
         first.push((b"x-custom".to_vec(), b"one".to_vec()));
-        let mut third = request(b"/tmp/plugin1");
-        third.push((b"x-custom".to_vec(), b"one".to_vec()));
         let blocks = vec![
             encode(&mut encoder, &first),
             encode(&mut encoder, &request(b"/tmp/plugin1")),
-            encode(&mut encoder, &third),
+            encode(&mut encoder, &first),
         ];
-        let mut expected_third = request(b"localhost");
-        expected_third.push((b"x-custom".to_vec(), b"one".to_vec()));
+        let mut expected = request(b"localhost");
+        expected.push((b"x-custom".to_vec(), b"one".to_vec()));
         let lists = header_lists(&normalise(&client_bytes(&blocks)));
-        assert_eq!(lists, vec![first, request(b"localhost"), expected_third]);
+        assert_eq!(
+            lists,
+            vec![expected.clone(), request(b"localhost"), expected]
+        );
+    }
+
+    #[test]
+    fn after_a_valid_first_request_the_connection_is_not_read() {
+        let mut encoder = Encoder::new();
+        let blocks = vec![
+            encode(&mut encoder, &request(b"unused")),
+            encode(&mut encoder, &request(b"/tmp/plugin1")),
+        ];
+        let bytes = client_bytes(&blocks);
+        let mut normaliser = AuthorityNormaliser::default();
+        let mut out = Vec::new();
+        normaliser.push(&bytes, &mut out).unwrap();
+        assert_eq!(out, bytes);
+        assert!(normaliser.passes_through());
     }
 
     #[test]
