@@ -79,10 +79,31 @@ impl std::fmt::Debug for ClientSet {
 }
 
 /// How the plugin is reached: a new process, or one already running.
-#[derive(Debug)]
 pub(crate) enum Launch {
     Command(std::process::Command),
     Reattach(ReattachConfig, Option<Arc<dyn AttachedProcess>>),
+}
+
+impl std::fmt::Debug for Launch {
+    /// The program, its arguments and the names of the variables set on it; never their values
+    /// (a command may carry secrets in its environment).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Launch::Command(command) => f
+                .debug_struct("Command")
+                .field("program", &command.get_program())
+                .field("args", &command.get_args().collect::<Vec<_>>())
+                .field(
+                    "env",
+                    &command
+                        .get_envs()
+                        .map(|(name, value)| (name, value.map(|_| "<redacted>")))
+                        .collect::<Vec<_>>(),
+                )
+                .finish(),
+            Launch::Reattach(config, _) => f.debug_tuple("Reattach").field(config).finish(),
+        }
+    }
 }
 
 /// Unix socket options (go-plugin's `UnixSocketConfig`).
@@ -114,6 +135,7 @@ pub struct HostConfig {
     pub(crate) log_hook: Option<LogHook>,
     pub(crate) managed: bool,
     pub(crate) checksum: Option<Vec<u8>>,
+    pub(crate) own_process_group: bool,
 }
 
 impl HostConfig {
@@ -137,6 +159,7 @@ impl HostConfig {
             log_hook: None,
             managed: false,
             checksum: None,
+            own_process_group: true,
         }
     }
 
@@ -209,6 +232,17 @@ impl HostConfig {
     /// and go-plugin's (go-plugin's `SkipHostEnv`).
     pub fn skip_host_env(mut self, skip: bool) -> Self {
         self.skip_host_env = skip;
+        self
+    }
+
+    /// Whether the plugin runs in a process group of its own, which the host signals as a whole
+    /// when it kills the plugin (default: yes). A plugin started through a shell or a wrapper
+    /// (`sh -c`, as go-plugin's example hosts do) then leaves no grandchild behind
+    /// (hashicorp/go-plugin#136). Its own group also keeps a terminal's Ctrl-C from reaching the
+    /// plugin directly, as go-plugin plugins ignore SIGINT anyway. Turn it off for a plugin that
+    /// must stay in the host's group (job control of an interactive plugin).
+    pub fn own_process_group(mut self, own: bool) -> Self {
+        self.own_process_group = own;
         self
     }
 

@@ -55,6 +55,8 @@ pub struct Launched {
     pub exit: watch::Receiver<Option<ExitStatus>>,
     kill: mpsc::UnboundedSender<()>,
     tail: Arc<Mutex<VecDeque<String>>>,
+    /// The process leads a process group of its own (see [`prepare_command`]).
+    own_group: bool,
 }
 
 /// Where the plugin's stderr goes.
@@ -69,9 +71,20 @@ pub struct StderrOutputs {
 }
 
 impl Launched {
-    /// Asks the exit watcher to SIGKILL the process (no-op once it has exited).
+    /// Asks the exit watcher to SIGKILL the process, and its process group when it leads one
+    /// (no-op once it has exited).
     pub fn kill(&self) {
         let _ = self.kill.send(());
+    }
+
+    /// SIGKILLs what is left of the plugin's process group once the plugin itself has exited:
+    /// children it started (a shell's plugin, a wrapper's helpers). A group id stays reserved
+    /// while any member lives, so this reaches only the plugin's own descendants; when none is
+    /// left the call finds no group and does nothing.
+    pub fn kill_group_remnants(&self) {
+        if self.own_group && self.pid != 0 {
+            signal_group(self.pid);
+        }
     }
 
     /// Waits until the process has exited.
@@ -101,7 +114,11 @@ impl Launched {
 
 /// Spawns `command` (stdout and stderr piped, stdin inherited; on Linux it dies with this process,
 /// see [`super::death_signal`]) and starts the background tasks.
-pub async fn launch(mut command: Command, outputs: StderrOutputs) -> Result<Launched, Error> {
+pub async fn launch(
+    mut command: Command,
+    outputs: StderrOutputs,
+    own_group: bool,
+) -> Result<Launched, Error> {
     command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -124,7 +141,7 @@ pub async fn launch(mut command: Command, outputs: StderrOutputs) -> Result<Laun
     let (kill, kill_rx) = mpsc::unbounded_channel();
     tokio::spawn(watch_exit(
         child,
-        kill_rx,
+        (kill_rx, own_group),
         exit_tx,
         stderr_done,
         tail.clone(),
@@ -135,6 +152,7 @@ pub async fn launch(mut command: Command, outputs: StderrOutputs) -> Result<Laun
         exit,
         kill,
         tail,
+        own_group,
     })
 }
 
@@ -232,7 +250,7 @@ fn emit(name: &str, entry: &LogEntry) {
 
 async fn watch_exit(
     mut child: Child,
-    mut kill: mpsc::UnboundedReceiver<()>,
+    (mut kill, own_group): (mpsc::UnboundedReceiver<()>, bool),
     exit: watch::Sender<Option<ExitStatus>>,
     stderr_done: tokio::task::JoinHandle<()>,
     tail: Arc<Mutex<VecDeque<String>>>,
@@ -240,6 +258,10 @@ async fn watch_exit(
     let (status, killed) = tokio::select! {
         status = child.wait() => (status, false),
         _ = kill.recv() => {
+            // The group first, while the unreaped leader still reserves its id.
+            if let (true, Some(pid)) = (own_group, child.id()) {
+                signal_group(pid);
+            }
             let _ = child.start_kill();
             (child.wait().await, true)
         }
@@ -343,12 +365,49 @@ pub(crate) fn with_diagnosis(error: Error, program: &Path) -> Error {
     }
 }
 
-/// The command with the environment contract applied (go-plugin's variables win).
+/// SIGKILL to the process group `pgid`.
+fn signal_group(pgid: u32) {
+    let Ok(pgid) = i32::try_from(pgid) else {
+        return;
+    };
+    if pgid > 1 {
+        // SAFETY: kill(2) with a negative id signals the process group the host created for its
+        // plugin (see `Launched::kill_group_remnants` on why the id is still that group's).
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    }
+}
+
+/// go-plugin's variables a host sets only in some configurations. Inherited from the host's own
+/// environment (a host that is itself a plugin, say a Rust host inside a Terraform provider),
+/// they would configure the plugin for a host it does not talk to, so they are removed unless
+/// this host sets them or the command sets them explicitly.
+const INHERITED_PLUGIN_VARIABLES: [&str; 7] = [
+    crate::env::CLIENT_CERT,
+    crate::env::MULTIPLEX_GRPC,
+    crate::env::UNIX_SOCKET_DIR,
+    crate::env::UNIX_SOCKET_GROUP,
+    crate::env::PROTOCOL_VERSIONS,
+    crate::env::MIN_PORT,
+    crate::env::MAX_PORT,
+];
+
+/// The command with the environment contract applied (go-plugin's variables win), in a process
+/// group of its own when `own_group` (see [`Launched::kill_group_remnants`]).
 pub(crate) fn prepare_command(
     mut command: std::process::Command,
     skip_host_env: bool,
     vars: Vec<(String, String)>,
+    own_group: bool,
 ) -> tokio::process::Command {
+    for name in INHERITED_PLUGIN_VARIABLES {
+        let set_by_command = command.get_envs().any(|(k, _)| k == name);
+        if !set_by_command && !vars.iter().any(|(k, _)| k == name) {
+            command.env_remove(name);
+        }
+    }
+    if own_group {
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    }
     if skip_host_env {
         let own: Vec<_> = command
             .get_envs()

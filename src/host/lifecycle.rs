@@ -371,6 +371,7 @@ impl Host {
                     process.wait().await
                 }
             };
+            process.kill_group_remnants();
             // Recorded here too, so that it is known when kill returns.
             *lock(&self.inner.exit_status) = Some(status);
             self.inner.exited.cancel();
@@ -457,7 +458,7 @@ mod tests {
     fn skip_host_env_keeps_only_the_commands_own_variables_and_go_plugins() {
         let mut command = std::process::Command::new("true");
         command.env("OWN", "1");
-        let prepared = prepare_command(command, true, vec![("COOKIE".into(), "v".into())]);
+        let prepared = prepare_command(command, true, vec![("COOKIE".into(), "v".into())], true);
         let envs: Vec<_> = prepared
             .as_std()
             .get_envs()

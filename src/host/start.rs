@@ -77,7 +77,12 @@ impl Host {
             socket_group: config.unix_socket.as_ref().and_then(|u| u.group.clone()),
             socket_dir: socket_dir.clone(),
         };
-        let command = prepare_command(command, config.skip_host_env, env.variables());
+        let command = prepare_command(
+            command,
+            config.skip_host_env,
+            env.variables(),
+            config.own_process_group,
+        );
         tracing::debug!(target: "go_plugin", path = %program.display(), "starting plugin");
         let outputs = StderrOutputs {
             name: program
@@ -87,7 +92,7 @@ impl Host {
             raw: config.stderr.take(),
             hook: config.log_hook.take(),
         };
-        let mut process = launch(command, outputs).await?;
+        let mut process = launch(command, outputs, config.own_process_group).await?;
         let (mut exit, host_exited, status) = (
             process.exit.clone(),
             self.inner.exited.clone(),

@@ -19,6 +19,8 @@
 //! - `crashes`: crashes in the middle of a call and of a stream, a plugin that ignores Shutdown,
 //!   a host that is killed;
 //! - `output`: long log, stderr and stdout lines, stdout floods;
+//! - `ownership`: the plugin's whole process tree ends on kill; inherited go-plugin variables and
+//!   a command's environment values stay with the host;
 //! - `security`: TLS confusion and AutoMTLS pinning both ways, socket directory permissions, no
 //!   certificate or key material in logs.
 
@@ -27,6 +29,7 @@ mod support;
 
 mod crashes;
 mod output;
+mod ownership;
 mod security;
 mod startup;
 

@@ -1,0 +1,86 @@
+//! What the host owns and nothing more: the plugin's whole process tree ends with it, and
+//! go-plugin variables the host inherited from its own host do not reach its plugins.
+
+use super::*;
+
+/// `sh -c` starts a background child, records its pid with the case's, then becomes the plugin
+/// (as go-plugin's example hosts start plugins through a shell).
+fn through_a_shell(case: &Case, mode: &str) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(r#"sleep 300 & : > "$FAULT_PID_DIR/$!"; exec "$0" "$1""#)
+        .arg(rust_example("fault_plugin"))
+        .arg(mode)
+        .env_remove("RUST_LOG")
+        .env("TMPDIR", case.tmp())
+        .env("FAULT_PID_DIR", case.dir.path().join("pids"))
+        .env("FAULT_DONE_FILE", case.file("done"));
+    command
+}
+
+#[test]
+fn a_plugin_started_through_a_shell_leaves_no_child_after_kill() {
+    // "serve" exits on Shutdown (its child would outlive it); "ignore-shutdown" is SIGKILLed
+    // after the grace period (only the shell's pid would be signalled). Case::run fails if the
+    // background `sleep` still runs afterwards.
+    for mode in ["serve", "ignore-shutdown"] {
+        let case = Case::new();
+        case.run(Duration::from_secs(20), async {
+            let host = Host::new(case.host_for(through_a_shell(&case, mode)));
+            host.ping().await.unwrap();
+            assert_eq!(case.pids().len(), 2, "{mode}: the plugin and its child");
+            host.kill().await;
+        });
+    }
+}
+
+#[test]
+fn go_plugin_variables_inherited_by_the_host_do_not_reach_its_plugin() {
+    // A host that is itself someone's plugin inherits PLUGIN_CLIENT_CERT and friends; handed on,
+    // its plugin would fail on a certificate meant for another host ("client cert provided but
+    // failed to parse") and put its socket where the other host said.
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let elsewhere = case.file("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let mut host = case
+            .command("host")
+            .arg("serve")
+            .env(
+                "PLUGIN_CLIENT_CERT",
+                "-----BEGIN CERTIFICATE-----\nnot one\n",
+            )
+            .env("PLUGIN_UNIX_SOCKET_DIR", &elsewhere)
+            .env("PLUGIN_MULTIPLEX_GRPC", "true")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(host.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let started = line.trim().split_once(' ');
+        host.kill().unwrap();
+        host.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut host.stderr.take().unwrap(), &mut stderr).unwrap();
+        let (_, address) = started.unwrap_or_else(|| panic!("the host did not start:\n{stderr}"));
+        assert!(
+            Path::new(address).starts_with(case.tmp()),
+            "the plugin's socket {address} is not in its own TMPDIR"
+        );
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    });
+}
+
+#[test]
+fn a_host_configs_debug_shows_no_environment_values() {
+    let mut command = Command::new("plugin");
+    command.env("API_TOKEN", "s3cret-value");
+    let config = HostConfig::new(handshake()).command(command);
+    let text = format!("{config:?}");
+    assert!(text.contains("API_TOKEN"), "{text}");
+    assert!(!text.contains("s3cret-value"), "{text}");
+}
