@@ -70,6 +70,13 @@ pub(crate) fn pid_alive(pid: u32) -> bool {
 }
 
 /// A process that has exited but was not reaped yet (Linux `/proc`; elsewhere never).
+#[cfg(not(target_os = "linux"))]
+fn is_zombie(_pid: u32) -> bool {
+    false
+}
+
+/// A process that has exited but was not reaped yet (Linux `/proc`; elsewhere never).
+#[cfg(target_os = "linux")]
 fn is_zombie(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()

@@ -344,11 +344,19 @@ impl Host {
                 true
             }
             Some(Connected::NetRpc(session)) => {
-                // The plugin often exits before its reply is written; its exit is what counts.
-                if let Err(e) = session.quit().await {
-                    tracing::debug!(target: "go_plugin", error = %e, "Control.Quit ended");
+                // The plugin often exits before its reply is written; its exit is what counts. A
+                // wedged plugin never answers: the call gets the same grace as gRPC's Shutdown.
+                match tokio::time::timeout(EXIT_GRACE, session.quit()).await {
+                    Ok(Err(e)) => {
+                        tracing::debug!(target: "go_plugin", error = %e, "Control.Quit ended");
+                        true
+                    }
+                    Ok(Ok(_)) => true,
+                    Err(_) => {
+                        tracing::warn!(target: "go_plugin", "plugin did not answer Control.Quit; killing it");
+                        false
+                    }
                 }
-                true
             }
             None => false,
         };

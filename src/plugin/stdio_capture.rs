@@ -74,14 +74,11 @@ fn redirect(target: i32) -> io::Result<mpsc::Receiver<Vec<u8>>> {
     Ok(rx)
 }
 
+/// A pipe whose ends are closed on exec (`std::io::pipe` sets `O_CLOEXEC` on every platform;
+/// `pipe2` is Linux- and BSD-only).
 fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0i32; 2];
-    // SAFETY: fds has room for the two descriptors pipe2 writes.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    let (read_end, write_end) = io::pipe()?;
+    Ok((OwnedFd::from(read_end), OwnedFd::from(write_end)))
 }
 
 fn dup(fd: i32) -> io::Result<OwnedFd> {

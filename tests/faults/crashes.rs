@@ -129,3 +129,29 @@ fn plugins_die_with_a_host_that_is_killed() {
         });
     }
 }
+
+#[test]
+fn a_netrpc_plugin_that_never_answers_quit_is_killed_after_the_grace_period() {
+    // A stopped process is the most wedged plugin there is: its socket accepts Control.Quit and
+    // nothing ever answers. kill() once waited for that answer forever.
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let mut command = Command::new(rust_example("grpctest_plugin"));
+        command.arg("--netrpc").env("TMPDIR", case.tmp());
+        let host = Host::new(
+            HostConfig::new(handshake())
+                .allowed_protocols(&[Protocol::NetRpc])
+                .plugins(netrpc_test_plugins())
+                .command(command),
+        );
+        let test: NetRpcTest = host.dispense("test").await.unwrap();
+        let pid = host.reattach_config().unwrap().pid;
+        // SAFETY: kill(2) of the plugin this case started.
+        unsafe { libc::kill(pid as i32, libc::SIGSTOP) };
+        let started = Instant::now();
+        host.kill().await;
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(host.exit_status().unwrap().signal(), Some(libc::SIGKILL));
+        drop(test);
+    });
+}

@@ -22,6 +22,10 @@ use super::value::Value;
 use super::{msgpack, Type};
 use rpc::Encoded;
 
+/// The largest message the host accepts from a provider: 256 MiB, as Terraform's own client
+/// (`maxRecvSize`). A provider cannot make the host buffer more for one answer.
+pub const MAX_PROVIDER_MESSAGE: usize = 256 << 20;
+
 /// What went wrong talking to a provider.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {

@@ -208,7 +208,7 @@ macro_rules! tfplugin_rpc {
             impl Rpc {
                 pub(crate) fn new(channel: Channel) -> Rpc {
                     Rpc(ProviderClient::new(channel)
-                        .max_decoding_message_size(usize::MAX)
+                        .max_decoding_message_size(crate::terraform::provider::MAX_PROVIDER_MESSAGE)
                         .max_encoding_message_size(usize::MAX))
                 }
 
