@@ -63,9 +63,20 @@ pub(super) struct Running {
     pub(super) sync: (Option<Sink>, Option<Sink>),
     pub(super) connected: Option<Connected>,
     pub(super) socket_dir: Option<PathBuf>,
+    /// The launched plugin's temp dir (see [`plugin_temp_dir`]).
+    pub(super) temp_dir: Option<PathBuf>,
     /// How long connecting may take (the start timeout): a peer that accepts the connection and
     /// never answers must not hold the host (and its `kill`) forever.
     pub(super) connect_timeout: Duration,
+}
+
+impl Running {
+    fn socket_places(&self) -> SocketPlaces {
+        SocketPlaces {
+            socket_dir: self.socket_dir.clone(),
+            temp_dir: self.temp_dir.clone(),
+        }
+    }
 }
 
 /// The protocol side, made on first use.
@@ -80,7 +91,7 @@ impl Drop for Inner {
     fn drop(&mut self) {
         if let Some(running) = self.running.get_mut().take() {
             if running.process.is_some() && running.network == Network::Unix {
-                remove_stale_socket(Path::new(&running.address));
+                remove_stale_socket(Path::new(&running.address), &running.socket_places());
             }
             remove_socket_dir(running.socket_dir.as_deref());
         }
@@ -325,6 +336,7 @@ impl Host {
         let Some(running) = self.inner.running.lock().await.take() else {
             return;
         };
+        let places = running.socket_places();
         let Running {
             process,
             owned,
@@ -388,19 +400,77 @@ impl Host {
             attach::stop(owned, &self.inner.exited).await;
         }
         if process.is_some() && network == Network::Unix {
-            remove_stale_socket(Path::new(&address));
+            remove_stale_socket(Path::new(&address), &places);
         }
         remove_socket_dir(socket_dir.as_deref());
     }
 }
 
-/// Removes the socket of a launched plugin that is gone: a plugin that was killed (or crashed)
-/// cannot remove it itself.
-pub(super) fn remove_stale_socket(path: &Path) {
+/// Where a launched plugin may make its socket: the socket directory this host created for it
+/// (`PLUGIN_UNIX_SOCKET_DIR`) and the plugin's temp dir.
+#[derive(Clone, Debug, Default)]
+pub(super) struct SocketPlaces {
+    pub(super) socket_dir: Option<PathBuf>,
+    pub(super) temp_dir: Option<PathBuf>,
+}
+
+impl SocketPlaces {
+    /// Whether `path` is a socket name go-plugin plugins make (`plugin…`, Go's
+    /// `os.CreateTemp(dir, "plugin*")` and this crate's plugins alike) directly inside one of the
+    /// places: the only files the host may delete on a plugin's behalf. A plugin can announce
+    /// any path (`$SSH_AUTH_SOCK`, another program's socket); that announcement alone must never
+    /// get a file removed.
+    pub(super) fn may_remove(&self, path: &Path) -> bool {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return false;
+        };
+        if !name.to_string_lossy().starts_with("plugin") {
+            return false;
+        }
+        let same = |dir: &Path| {
+            parent == dir
+                || matches!(
+                    (parent.canonicalize(), dir.canonicalize()),
+                    (Ok(a), Ok(b)) if a == b
+                )
+        };
+        [&self.socket_dir, &self.temp_dir]
+            .into_iter()
+            .flatten()
+            .any(|dir| same(dir))
+    }
+}
+
+/// Removes the socket of a launched plugin that is gone (a plugin that was killed or crashed
+/// cannot remove it itself): only a socket, and only where [`SocketPlaces::may_remove`] allows.
+pub(super) fn remove_stale_socket(path: &Path, places: &SocketPlaces) {
     use std::os::unix::fs::FileTypeExt;
+    if !places.may_remove(path) {
+        tracing::debug!(target: "go_plugin", path = %path.display(), "not removing the plugin's announced socket: it is not where the plugin was told to make it");
+        return;
+    }
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
         let _ = std::fs::remove_file(path);
     }
+}
+
+/// The temp dir a plugin started by `command` sees: the command's own `TMPDIR`, else (unless the
+/// host's environment is skipped) the host's, else `/tmp`, as Go's `os.TempDir` and Rust's
+/// `std::env::temp_dir` decide on Unix.
+pub(super) fn plugin_temp_dir(command: &std::process::Command, skip_host_env: bool) -> PathBuf {
+    let own = command
+        .get_envs()
+        .find(|(name, _)| *name == "TMPDIR")
+        .map(|(_, value)| value.map(std::ffi::OsStr::to_os_string));
+    let value = match own {
+        Some(value) => value,
+        None if skip_host_env => None,
+        None => std::env::var_os("TMPDIR"),
+    };
+    value
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"))
 }
 
 fn connect_timed_out(describe: &str, limit: Duration) -> Error {
@@ -455,6 +525,43 @@ pub async fn cleanup_hosts() {
 mod tests {
     use super::super::launch::{prepare_command, resolve_program};
     use super::*;
+
+    #[test]
+    fn only_plugin_sockets_in_the_plugins_own_places_may_be_removed() {
+        let places = SocketPlaces {
+            socket_dir: Some(PathBuf::from("/run/host/plugin-dir")),
+            temp_dir: Some(PathBuf::from("/tmp")),
+        };
+        for ok in ["/tmp/plugin123", "/run/host/plugin-dir/plugin9"] {
+            assert!(places.may_remove(Path::new(ok)), "{ok}");
+        }
+        for refused in [
+            "/tmp/ssh-XXXX/agent.42",
+            "/tmp/agent.42",
+            "/home/user/.gnupg/S.gpg-agent",
+            "/tmp/sub/plugin1",
+            "/run/user/1000/bus",
+            "plugin1",
+            "/",
+        ] {
+            assert!(!places.may_remove(Path::new(refused)), "{refused}");
+        }
+    }
+
+    #[test]
+    fn the_plugins_temp_dir_is_the_commands_then_the_hosts() {
+        let mut command = std::process::Command::new("true");
+        command.env("TMPDIR", "/var/plugin-tmp");
+        assert_eq!(
+            plugin_temp_dir(&command, false),
+            Path::new("/var/plugin-tmp")
+        );
+        let command = std::process::Command::new("true");
+        assert_eq!(plugin_temp_dir(&command, true), Path::new("/tmp"));
+        let mut command = std::process::Command::new("true");
+        command.env_remove("TMPDIR");
+        assert_eq!(plugin_temp_dir(&command, false), Path::new("/tmp"));
+    }
 
     #[test]
     fn bare_program_names_are_found_in_path() {

@@ -10,7 +10,9 @@ use super::config::{HostConfig, Launch, UnixSocketConfig};
 use super::launch::{
     launch, prepare_command, resolve_program, wait_for_handshake, with_diagnosis, StderrOutputs,
 };
-use super::lifecycle::{lock, remove_socket_dir, remove_stale_socket, Host, Running};
+use super::lifecycle::{
+    lock, plugin_temp_dir, remove_socket_dir, remove_stale_socket, Host, Running, SocketPlaces,
+};
 use crate::env::HostEnv;
 use crate::error::Error;
 use crate::grpc::broker::BrokerTls;
@@ -77,6 +79,7 @@ impl Host {
             socket_group: config.unix_socket.as_ref().and_then(|u| u.group.clone()),
             socket_dir: socket_dir.clone(),
         };
+        let temp_dir = plugin_temp_dir(&command, config.skip_host_env);
         let command = prepare_command(
             command,
             config.skip_host_env,
@@ -146,7 +149,11 @@ impl Host {
                 process.kill();
                 process.wait().await;
                 if let Some(path) = announced_socket {
-                    remove_stale_socket(Path::new(&path));
+                    let places = SocketPlaces {
+                        socket_dir: socket_dir.clone(),
+                        temp_dir: Some(temp_dir.clone()),
+                    };
+                    remove_stale_socket(Path::new(&path), &places);
                 }
                 remove_socket_dir(socket_dir.as_deref());
                 return Err(e);
@@ -179,6 +186,7 @@ impl Host {
             sync: (config.sync_stdout, config.sync_stderr),
             connected: None,
             socket_dir,
+            temp_dir: Some(temp_dir),
             connect_timeout: config.start_timeout,
         })
     }
@@ -229,6 +237,7 @@ impl Host {
             sync: (config.sync_stdout, config.sync_stderr),
             connected: None,
             socket_dir: None,
+            temp_dir: None,
             connect_timeout: config.start_timeout,
         })
     }

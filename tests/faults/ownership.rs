@@ -84,3 +84,26 @@ fn a_host_configs_debug_shows_no_environment_values() {
     assert!(text.contains("API_TOKEN"), "{text}");
     assert!(!text.contains("s3cret-value"), "{text}");
 }
+
+#[test]
+fn a_socket_the_plugin_announces_outside_its_own_places_is_never_removed() {
+    // A plugin may announce any path, say the user's ssh agent. The host tries it, fails, and
+    // must leave it alone: it removes only `plugin…` sockets in the plugin's socket dir or TMPDIR.
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let agent_dir = case.file("ssh-agent");
+        std::fs::create_dir(&agent_dir).unwrap();
+        let victim = agent_dir.join("agent.42");
+        drop(std::os::unix::net::UnixListener::bind(&victim).unwrap());
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(r#"echo "1|1|unix|$VICTIM|grpc|"; exec sleep 300"#)
+            .env("VICTIM", &victim)
+            .env("TMPDIR", case.tmp());
+        let host = Host::new(case.host_for(command).start_timeout(Duration::from_secs(3)));
+        assert!(host.ping().await.is_err());
+        host.kill().await;
+        assert!(victim.exists(), "the host removed {}", victim.display());
+    });
+}
