@@ -12,7 +12,9 @@
 //! * `plaintext` — AutoMTLS: announces a certificate but serves gRPC without TLS;
 //! * `flood-raw-stdout` — prints a handshake line, then 64 MiB more on the same stdout;
 //! * `endless-line` — writes one stdout line that never ends, instead of a handshake;
-//! * `huge-stderr-line` — prints a handshake line, then one stderr line of twice [`LONG_LINE`].
+//! * `huge-stderr-line` — prints a handshake line, then one stderr line of twice [`LONG_LINE`];
+//! * `json-bomb-stderr-line` — prints a handshake line, then a 16 MiB JSON array `[0,0,…]` on
+//!   one stderr line.
 //!
 //! Plugins served with [`serve`] (everything of a well-behaved plugin, plus the fault):
 //!
@@ -158,6 +160,19 @@ fn main() -> Result<(), go_plugin::Error> {
         "endless-line" => {
             let chunk = vec![b'x'; 64 << 10];
             while std::io::stdout().write_all(&chunk).is_ok() {}
+            hang();
+        }
+        "json-bomb-stderr-line" => {
+            let path = std::env::temp_dir().join("nobody-listens-here");
+            println!("1|1|unix|{}|grpc|", path.display());
+            let mut line = String::with_capacity(16 << 20);
+            line.push('[');
+            while line.len() < (16 << 20) - 2 {
+                line.push_str("0,");
+            }
+            line.push_str("0]");
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{line}");
             hang();
         }
         "huge-stderr-line" => {

@@ -136,6 +136,7 @@ pub struct HostConfig {
     pub(crate) managed: bool,
     pub(crate) checksum: Option<Vec<u8>>,
     pub(crate) own_process_group: bool,
+    pub(crate) max_log_json_line: usize,
 }
 
 impl HostConfig {
@@ -160,6 +161,7 @@ impl HostConfig {
             managed: false,
             checksum: None,
             own_process_group: true,
+            max_log_json_line: crate::log::DEFAULT_MAX_JSON_LINE,
         }
     }
 
@@ -273,6 +275,14 @@ impl HostConfig {
     /// Calls `hook` with every interpreted stderr line of the plugin (structured entries).
     pub fn on_log(mut self, hook: impl Fn(&str, &LogEntry) + Send + Sync + 'static) -> Self {
         self.log_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The longest plugin stderr line parsed as hclog JSON (default 64 KiB, go-plugin's piece
+    /// size). Longer lines still reach the stderr sink whole and are logged as text: parsing
+    /// costs memory in proportion to the line, and the plugin chooses the line.
+    pub fn max_log_json_line(mut self, bytes: usize) -> Self {
+        self.max_log_json_line = bytes;
         self
     }
 

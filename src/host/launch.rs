@@ -68,6 +68,8 @@ pub struct StderrOutputs {
     pub raw: Option<Sink>,
     /// Called with every interpreted line.
     pub hook: Option<LogHook>,
+    /// Lines longer than this are not parsed as hclog JSON ([`StderrClassifier`]).
+    pub max_json_line: usize,
 }
 
 impl Launched {
@@ -180,7 +182,8 @@ async fn pump_stderr(
     tail: Arc<Mutex<VecDeque<String>>>,
 ) {
     let mut reader = BufReader::new(stderr);
-    let mut classifier = StderrClassifier::new();
+    let mut classifier = StderrClassifier::new().with_max_json_line(outputs.max_json_line);
+    let mut said_too_long = false;
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -203,6 +206,10 @@ async fn pump_stderr(
             let _ = raw.write_all(bytes).and_then(|_| raw.write_all(end));
         }
         let text = String::from_utf8_lossy(bytes).into_owned();
+        if !said_too_long && classifier.too_long_for_json(&text) && text.starts_with(['{', '[']) {
+            said_too_long = true;
+            tracing::warn!(target: "go_plugin", plugin = %outputs.name, bytes = text.len(), limit = outputs.max_json_line, "plugin stderr line longer than the limit for hclog JSON: passed on as text (HostConfig::max_log_json_line; said once per plugin)");
+        }
         let entry = classifier.classify(&text);
         emit(&outputs.name, &entry);
         if let Some(hook) = &outputs.hook {

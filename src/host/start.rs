@@ -94,6 +94,7 @@ impl Host {
                 .unwrap_or_default(),
             raw: config.stderr.take(),
             hook: config.log_hook.take(),
+            max_json_line: config.max_log_json_line,
         };
         let mut process = launch(command, outputs, config.own_process_group).await?;
         let (mut exit, host_exited, status) = (

@@ -12,4 +12,4 @@ pub use hclog_layer::{
     format_line, format_timestamp, init, init_host, install_panic_hook, level_name, real_stderr,
     write_real_stderr, HclogLayer, DEFAULT_FILTER,
 };
-pub use stderr_line::{LogEntry, StderrClassifier};
+pub use stderr_line::{LogEntry, StderrClassifier, DEFAULT_MAX_JSON_LINE};

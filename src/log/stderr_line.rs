@@ -54,10 +54,25 @@ impl LogEntry {
     }
 }
 
+/// The longest line parsed as hclog JSON by default: 64 KiB, go-plugin's piece size. Parsing
+/// costs memory in proportion to the line (a 16 MiB `[0,0,0,…]` is millions of values), so
+/// longer lines are taken as text.
+pub const DEFAULT_MAX_JSON_LINE: usize = 64 << 10;
+
 /// Classifies stderr lines one after the other; remembers whether a panic is being printed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StderrClassifier {
     in_panic: bool,
+    max_json: usize,
+}
+
+impl Default for StderrClassifier {
+    fn default() -> Self {
+        StderrClassifier {
+            in_panic: false,
+            max_json: DEFAULT_MAX_JSON_LINE,
+        }
+    }
 }
 
 impl StderrClassifier {
@@ -66,9 +81,24 @@ impl StderrClassifier {
         StderrClassifier::default()
     }
 
+    /// Parses lines as hclog JSON only up to `bytes` long (default [`DEFAULT_MAX_JSON_LINE`]);
+    /// longer lines are classified as text.
+    pub fn with_max_json_line(mut self, bytes: usize) -> Self {
+        self.max_json = bytes;
+        self
+    }
+
+    /// Whether `line` is too long to be parsed as JSON.
+    pub fn too_long_for_json(&self, line: &str) -> bool {
+        line.len() > self.max_json
+    }
+
     /// Interprets one line (without its line terminator; a trailing `\r` is removed).
     pub fn classify(&mut self, line: &str) -> LogEntry {
         let line = line.strip_suffix('\r').unwrap_or(line);
+        if self.too_long_for_json(line) {
+            return self.text(line);
+        }
         match serde_json::from_str::<Value>(line) {
             Ok(Value::Object(object)) => match structured(object) {
                 Some(entry) => entry,
@@ -174,6 +204,16 @@ fn valid_timestamp(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_longer_than_the_limit_is_text_and_a_shorter_one_is_parsed() {
+        let entry = r#"{"@level":"info","@message":"hi"}"#;
+        let mut small = StderrClassifier::new().with_max_json_line(entry.len() - 1);
+        assert_eq!(small.classify(entry).message, entry);
+        assert_eq!(StderrClassifier::new().classify(entry).message, "hi");
+        let bomb = format!("[{}0]", "0,".repeat(DEFAULT_MAX_JSON_LINE));
+        assert_eq!(StderrClassifier::new().classify(&bomb).message, bomb);
+    }
 
     fn classify(line: &str) -> LogEntry {
         StderrClassifier::new().classify(line)

@@ -14,12 +14,14 @@ fn a_10_mib_log_line_arrives_intact() {
         );
         host.start().await.unwrap();
         eventually(Duration::from_secs(20), "the long log entry", || {
-            logs.any(|e| e.message.len() == LONG_LINE)
+            logs.any(|e| e.message.len() > LONG_LINE)
         })
         .await;
+        // Longer than the 64 KiB parsed as hclog JSON (go-plugin's piece size): logged as text,
+        // whole; the raw sink gets the JSON line unchanged.
         let expected = long_line();
         assert!(
-            logs.any(|e| e.message == expected && e.level == tracing::Level::INFO),
+            logs.any(|e| e.message.len() > LONG_LINE && e.message.contains(&expected)),
             "the long entry arrived changed"
         );
         let raw = String::from_utf8(raw.bytes()).unwrap();
@@ -122,6 +124,60 @@ fn stdout_flood_after_the_handshake_never_blocks_the_plugin() {
             done.exists()
         })
         .await;
+        host.kill().await;
+    });
+}
+
+/// The host's peak resident memory since `reset_peak_rss`, in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status");
+    kib / 1024.0
+}
+
+/// Resets this process's peak RSS to its current RSS (Linux `clear_refs`, value 5).
+fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+}
+
+fn current_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/self/status");
+    kib / 1024.0
+}
+
+#[test]
+fn a_16_mib_json_array_on_stderr_is_not_parsed_and_costs_little_memory() {
+    // Parsed as JSON, `[0,0,0,…]` of 16 MiB is eight million values: hundreds of MiB of the
+    // host's memory for one line the plugin chose. Above 64 KiB it is text.
+    let case = Case::new();
+    case.run(Duration::from_secs(30), async {
+        let longest = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = longest.clone();
+        let before = current_rss_mib();
+        reset_peak_rss();
+        let host = Host::new(case.host("json-bomb-stderr-line").on_log(move |_, entry| {
+            seen.fetch_max(entry.message.len(), std::sync::atomic::Ordering::SeqCst);
+        }));
+        host.start().await.unwrap();
+        eventually(Duration::from_secs(20), "the 16 MiB line", || {
+            longest.load(std::sync::atomic::Ordering::SeqCst) >= 16 << 20
+        })
+        .await;
+        let rise = peak_rss_mib() - before;
+        println!("json-bomb-stderr-line: host peak RSS rise {rise:.0} MiB");
+        assert!(
+            rise < 160.0,
+            "the host's peak RSS rose by {rise:.0} MiB for one 16 MiB stderr line"
+        );
         host.kill().await;
     });
 }
