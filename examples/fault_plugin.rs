@@ -271,7 +271,7 @@ async fn raw_tls_fault(wrong_cert: bool) -> Result<(), go_plugin::Error> {
     let host_certs =
         parse_pem_certificates(&std::env::var("PLUGIN_CLIENT_CERT").unwrap_or_default())?;
     let announced = Identity::generate()?;
-    let path = std::env::temp_dir().join(format!("fault{}", std::process::id()));
+    let path = std::env::temp_dir().join(format!("plugin{}", std::process::id()));
     let listener = tokio::net::UnixListener::bind(&path)
         .map_err(|e| go_plugin::Error::io(format!("binding {}", path.display()), e))?;
     let line = HandshakeLine {
@@ -308,7 +308,7 @@ async fn raw_tls_fault(wrong_cert: bool) -> Result<(), go_plugin::Error> {
 
 /// Announces a socket, accepts every connection and never says a byte (nor reads one).
 async fn silent_peer() -> Result<(), go_plugin::Error> {
-    let path = std::env::temp_dir().join(format!("silent{}", std::process::id()));
+    let path = std::env::temp_dir().join(format!("plugin{}", std::process::id()));
     let listener = tokio::net::UnixListener::bind(&path)
         .map_err(|e| go_plugin::Error::io(format!("binding {}", path.display()), e))?;
     println!("1|1|unix|{}|grpc|", path.display());

@@ -38,6 +38,14 @@ pub use provider::automtls_provider;
 /// ALPN protocol id of HTTP/2, required by grpc-go on TLS connections.
 pub const ALPN_H2: &[u8] = b"h2";
 
+/// Adds ALPN `h2` to a user's list of protocols when it is missing (first when the list was
+/// empty, last otherwise, so the user's preference order stays).
+pub fn with_alpn_h2(protocols: &mut Vec<Vec<u8>>) {
+    if !protocols.iter().any(|p| p == ALPN_H2) {
+        protocols.push(ALPN_H2.to_vec());
+    }
+}
+
 /// Validity of an AutoMTLS certificate, as go-plugin sets it: 262 980 hours (≈ 30 years).
 const VALIDITY_HOURS: i64 = 262_980;
 

@@ -217,8 +217,12 @@ impl HostConfig {
         self
     }
 
-    /// Uses this TLS client configuration (go-plugin's `TLSConfig`); set ALPN `h2` in it.
-    pub fn tls(mut self, config: rustls::ClientConfig) -> Self {
+    /// Uses this TLS client configuration (go-plugin's `TLSConfig`). ALPN `h2` is added to it
+    /// when missing (grpc-go ≥ 1.67 refuses TLS without it). Not together with
+    /// [`HostConfig::auto_mtls`]: starting fails with a configuration error (go-plugin silently
+    /// drops this configuration then).
+    pub fn tls(mut self, mut config: rustls::ClientConfig) -> Self {
+        crate::tls::with_alpn_h2(&mut config.alpn_protocols);
         self.tls = Some(Arc::new(config));
         self
     }

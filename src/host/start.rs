@@ -51,6 +51,14 @@ impl Host {
         command: std::process::Command,
     ) -> Result<Running, Error> {
         let program = resolve_program(command.get_program().as_ref());
+        if config.auto_mtls && config.tls.is_some() {
+            return Err(Error::Config(
+                "both AutoMTLS and a TLS configuration were given: AutoMTLS makes its own \
+                 certificates and pins the plugin's, so use HostConfig::auto_mtls(true) or \
+                 HostConfig::tls(..), not both"
+                    .into(),
+            ));
+        }
         if let Some(expected) = &config.checksum {
             checksum::verify(&program, expected)?;
         }

@@ -189,8 +189,10 @@ impl ServeConfig {
     }
 
     /// Uses this TLS configuration instead of AutoMTLS (go-plugin's `TLSProvider`); the host must
-    /// then be configured with matching TLS. Set ALPN `h2` in it for grpc-go hosts.
-    pub fn tls(mut self, config: rustls::ServerConfig) -> Self {
+    /// then be configured with matching TLS. ALPN `h2` is added to it when missing (grpc-go
+    /// hosts refuse TLS without it).
+    pub fn tls(mut self, mut config: rustls::ServerConfig) -> Self {
+        crate::tls::with_alpn_h2(&mut config.alpn_protocols);
         self.tls = Some(Arc::new(config));
         self
     }

@@ -218,3 +218,31 @@ fn longest_base64_run(text: &str) -> &str {
         .max_by_key(|run| run.len())
         .unwrap_or("")
 }
+
+#[test]
+fn automtls_together_with_a_tls_configuration_is_a_configuration_error() {
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let tls = pinned_client_config(vec![Identity::generate().unwrap().cert]).unwrap();
+        let host = Host::new(case.host("serve").auto_mtls(true).tls(tls));
+        let err = host.start().await.unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err}");
+        assert!(
+            err.to_string()
+                .contains("both AutoMTLS and a TLS configuration"),
+            "{err}"
+        );
+        assert!(case.pids().is_empty(), "a plugin was started");
+        host.kill().await;
+    });
+}
+
+#[test]
+fn alpn_h2_is_added_to_a_users_tls_configuration() {
+    let mut protocols = Vec::new();
+    go_plugin::tls::with_alpn_h2(&mut protocols);
+    assert_eq!(protocols, vec![b"h2".to_vec()]);
+    let mut protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    go_plugin::tls::with_alpn_h2(&mut protocols);
+    assert_eq!(protocols.len(), 2);
+}
