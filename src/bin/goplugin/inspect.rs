@@ -12,7 +12,7 @@ use tonic_health::pb::HealthCheckRequest;
 
 use crate::launch::Session;
 use crate::reflect::Reflection;
-use crate::render::{self, paint, Style};
+use crate::render::{self, paint, printable, Style};
 
 /// Width the message shapes wrap at.
 const WIDTH: usize = 100;
@@ -28,7 +28,7 @@ fn internal(service: &str) -> bool {
 pub async fn run(session: &Session, brief: bool) -> Result<(), String> {
     let host = &session.host;
     let heading = |s: &str| println!("{}", paint(Style::Bold, s));
-    let row = |k: &str, v: String| println!("  {:<14}{v}", paint(Style::Dim, k));
+    let row = |k: &str, v: String| println!("  {:<14}{}", paint(Style::Dim, k), printable(&v));
 
     heading("plugin");
     match (&session.binary, host.reattach_config()) {

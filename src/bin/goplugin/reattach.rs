@@ -16,7 +16,7 @@ use std::path::Path;
 
 use crate::args::ServeArgs;
 use crate::launch::Session;
-use crate::render::{self, paint, Style};
+use crate::render::{self, paint, shell_quote, Style};
 
 /// The provider address Terraform would use for `terraform-provider-<name>[_v1.2.3]`.
 pub fn provider_address(binary: &Path) -> Option<String> {
@@ -47,11 +47,11 @@ pub async fn run(session: &Session, args: &ServeArgs) -> Result<(), String> {
         config.pid, config.protocol, config.network, config.address, config.protocol_version
     ));
     comment("Attach with goplugin:");
-    println!("goplugin inspect --reattach '{object}'");
+    println!("goplugin inspect --reattach {}", shell_quote(&object));
     if let Some(address) = &terraform {
         let providers = serde_json::json!({ address.as_str(): config.to_json() }).to_string();
         comment("Attach with Terraform (debug a provider: terraform plan/apply use this one):");
-        println!("export TF_REATTACH_PROVIDERS='{providers}'");
+        println!("export TF_REATTACH_PROVIDERS={}", shell_quote(&providers));
     } else {
         comment("For Terraform, set TF_REATTACH_PROVIDERS to {\"<provider address>\": <the object above>} (--provider-address ADDRESS prints it).");
     }

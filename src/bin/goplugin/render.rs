@@ -65,6 +65,31 @@ impl Style {
     }
 }
 
+/// `text` with terminal control characters shown as escapes (`\u{1b}`): text a plugin supplies
+/// (log lines, names, addresses, error messages) cannot move the cursor, retitle the window or
+/// hide what was printed. Newlines and tabs stay.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if control(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `text` as one POSIX shell word: single-quoted, with each `'` written as `'\''`, so a path or
+/// JSON from a plugin can be pasted into a shell as printed and never runs anything.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
 /// `text` in `style` for stdout.
 pub fn paint(style: Style, text: &str) -> String {
     paint_if(colours(false), style, text)
@@ -76,6 +101,7 @@ pub fn epaint(style: Style, text: &str) -> String {
 }
 
 fn paint_if(on: bool, style: Style, text: &str) -> String {
+    let text = printable(text);
     if on {
         format!("\x1b[{}m{text}\x1b[0m", style.code())
     } else {
@@ -85,6 +111,7 @@ fn paint_if(on: bool, style: Style, text: &str) -> String {
 
 /// Prints an error (and hints) the way every subcommand reports failure.
 pub fn error(message: &str) {
+    let message = printable(message);
     let mut lines = message.lines();
     let first = lines.next().unwrap_or("");
     let mut err = std::io::stderr().lock();
@@ -96,7 +123,7 @@ pub fn error(message: &str) {
 
 /// A note on stderr (what goplugin decided for the user).
 pub fn note(message: &str) {
-    eprintln!("{} {message}", epaint(Style::Dim, "note:"));
+    eprintln!("{} {}", epaint(Style::Dim, "note:"), printable(message));
 }
 
 /// One plugin log line on stderr, coloured by level.
@@ -113,7 +140,7 @@ pub fn log_line(plugin: &str, entry: &LogEntry) {
         "{} {} {}{}",
         epaint(style, name),
         epaint(Style::Dim, &format!("{plugin}:")),
-        entry.message,
+        printable(&entry.message),
         if fields.is_empty() {
             String::new()
         } else {
@@ -240,6 +267,21 @@ pub fn wrapped_shape(label: &str, fields: &[String], indent: usize, width: usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_from_a_plugin_are_shown_escaped() {
+        assert_eq!(printable("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(
+            printable("a\u{1b}]0;pwned\u{7}b\rc\u{9b}"),
+            "a\\u{1b}]0;pwned\\u{7}b\\u{d}c\\u{9b}"
+        );
+    }
+
+    #[test]
+    fn shell_words_survive_quotes_and_dollars() {
+        assert_eq!(shell_quote("plain"), "'plain'");
+        assert_eq!(shell_quote("it's $(rm -rf ~)"), r"'it'\''s $(rm -rf ~)'");
+    }
 
     #[test]
     fn names_inside_the_package_are_relative() {
