@@ -6,13 +6,15 @@
 //! `:authority` is a socket path (gRPC C-core, grpc-java hosts) are served as grpc-go serves them.
 //!
 //! TLS handshakes run in their own tasks so that one slow or hostile peer cannot hold up the
-//! others; a failed handshake (for instance a host presenting the wrong client certificate) is
-//! logged and the connection dropped.
+//! others, each within 10 s and at most 64 at once; a failed or timed-out handshake (for instance
+//! a host presenting the wrong client certificate, or a peer that sends nothing) is logged and the
+//! connection dropped.
 
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -45,6 +47,13 @@ pub fn incoming(listener: Arc<PluginListener>, tls: Option<Arc<rustls::ServerCon
     with_tls(raw_rx, tls)
 }
 
+/// How long a peer has to complete its TLS handshake: a peer that connects and sends nothing must
+/// not hold a task and a socket for ever.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// TLS handshakes in progress at once; accepting waits while this many are.
+const MAX_HANDSHAKES_IN_FLIGHT: usize = 64;
+
 /// Wraps each connection from `raw` in TLS (when configured) for a gRPC server.
 pub fn with_tls<T: Io>(
     mut raw: mpsc::Receiver<T>,
@@ -52,6 +61,7 @@ pub fn with_tls<T: Io>(
 ) -> Incoming {
     let (tx, rx) = mpsc::channel(16);
     let acceptor = tls.map(TlsAcceptor::from);
+    let in_flight = Arc::new(Semaphore::new(MAX_HANDSHAKES_IN_FLIGHT));
     tokio::spawn(async move {
         loop {
             let socket = tokio::select! {
@@ -68,15 +78,26 @@ pub fn with_tls<T: Io>(
                         .await;
                 }
                 Some(acceptor) => {
+                    let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                        return;
+                    };
                     let (acceptor, tx) = (acceptor.clone(), tx.clone());
                     tokio::spawn(async move {
-                        match acceptor.accept(socket).await {
-                            Ok(tls) => {
+                        let handshake =
+                            tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket))
+                                .await;
+                        drop(permit);
+                        match handshake {
+                            Ok(Ok(tls)) => {
                                 let _ = tx.send(Ok(Conn::new(NormalisedAuthority::new(tls)))).await;
                             }
-                            Err(e) => {
+                            Ok(Err(e)) => {
                                 tracing::warn!(target: "go_plugin", error = %e, "TLS handshake with the peer failed")
                             }
+                            Err(_) => tracing::warn!(
+                                target: "go_plugin",
+                                "TLS handshake with the peer did not finish within {TLS_HANDSHAKE_TIMEOUT:?}; connection closed"
+                            ),
                         }
                     });
                 }
@@ -96,4 +117,35 @@ pub async fn accept(listener: &PluginListener) -> io::Result<Box<dyn Io>> {
             Box::new(stream)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::{mtls_server_config, Identity};
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_never_starts_its_tls_handshake_is_dropped_after_the_timeout() {
+        let (own, host) = (Identity::generate().unwrap(), Identity::generate().unwrap());
+        let tls = Arc::new(mtls_server_config(&own, vec![host.cert.clone()]).unwrap());
+        let (raw_tx, raw_rx) = mpsc::channel(1);
+        let _incoming = with_tls(raw_rx, Some(tls));
+        let (server_side, mut peer) = tokio::io::duplex(1024);
+        raw_tx.send(server_side).await.unwrap();
+        let mut buf = [0u8; 16];
+        // Nothing is closed before the timeout...
+        let early = tokio::time::timeout(
+            TLS_HANDSHAKE_TIMEOUT - Duration::from_secs(1),
+            peer.read(&mut buf),
+        )
+        .await;
+        assert!(early.is_err(), "closed before the timeout: {early:?}");
+        // ...and the connection is gone after it.
+        let late = tokio::time::timeout(Duration::from_secs(2), peer.read(&mut buf)).await;
+        assert!(
+            matches!(late, Ok(Ok(0))),
+            "still open after the timeout: {late:?}"
+        );
+    }
 }
