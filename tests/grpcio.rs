@@ -16,21 +16,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use support::{go_subject, run, rust_example, short_tempdir, Finished};
+use support::{go_subject, python_packages, run, rust_example, short_tempdir, Finished};
 
 /// Where `make python-subjects` installs grpcio.
 fn grpcio_path() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let target = exe.ancestors().nth(3).expect("target dir").to_path_buf();
-    let path = target.join("python-grpcio");
-    assert!(
-        path.join("grpc").exists(),
-        "grpcio is missing from {}: run `make python-subjects` (pip install --target \
-         target/python-grpcio grpcio==1.85.3 grpcio-health-checking==1.85.1), or run the whole \
-         suite with `make test`",
-        path.display()
-    );
-    path
+    python_packages(
+        "python-grpcio",
+        "grpc",
+        "grpcio==1.85.3 grpcio-health-checking==1.85.1 protobuf==7.36.2",
+    )
 }
 
 /// Runs the grpcio host against `plugin` in a fresh directory (the KV plugins write files there).

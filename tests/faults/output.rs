@@ -128,30 +128,20 @@ fn stdout_flood_after_the_handshake_never_blocks_the_plugin() {
     });
 }
 
-/// The host's peak resident memory since `reset_peak_rss`, in MiB.
-fn peak_rss_mib() -> f64 {
+/// A `kB` figure of this process's `/proc/self/status` (`VmRSS`, `VmHWM`), in MiB.
+fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let kib: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/self/status");
+        .unwrap_or_else(|| panic!("{field} in /proc/self/status"));
     kib / 1024.0
 }
 
-/// Resets this process's peak RSS to its current RSS (Linux `clear_refs`, value 5).
+/// Resets this process's peak RSS (`VmHWM`) to its current RSS (Linux `clear_refs`, value 5).
 fn reset_peak_rss() {
     std::fs::write("/proc/self/clear_refs", "5").unwrap();
-}
-
-fn current_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS in /proc/self/status");
-    kib / 1024.0
 }
 
 #[test]
@@ -162,7 +152,7 @@ fn a_16_mib_json_array_on_stderr_is_not_parsed_and_costs_little_memory() {
     case.run(Duration::from_secs(30), async {
         let longest = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let seen = longest.clone();
-        let before = current_rss_mib();
+        let before = status_mib("VmRSS");
         reset_peak_rss();
         let host = Host::new(case.host("json-bomb-stderr-line").on_log(move |_, entry| {
             seen.fetch_max(entry.message.len(), std::sync::atomic::Ordering::SeqCst);
@@ -172,7 +162,7 @@ fn a_16_mib_json_array_on_stderr_is_not_parsed_and_costs_little_memory() {
             longest.load(std::sync::atomic::Ordering::SeqCst) >= 16 << 20
         })
         .await;
-        let rise = peak_rss_mib() - before;
+        let rise = status_mib("VmHWM") - before;
         println!("json-bomb-stderr-line: host peak RSS rise {rise:.0} MiB");
         assert!(
             rise < 160.0,

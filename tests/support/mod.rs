@@ -47,6 +47,19 @@ pub fn go_subject(relative: &str) -> PathBuf {
     path
 }
 
+/// Python packages `make python-subjects` installed under `target/<dir>` (checked by the presence
+/// of `probe`), or a failure saying how to install them (`pip_args`).
+pub fn python_packages(dir: &str, probe: &str, pip_args: &str) -> PathBuf {
+    let path = target_dir().join(dir);
+    assert!(
+        path.join(probe).exists(),
+        "{probe} is missing from {}: run `make python-subjects` (pip install --target target/{dir} \
+         {pip_args}), or run the whole suite with `make test`",
+        path.display()
+    );
+    path
+}
+
 /// A temp dir with a short path (Unix socket paths are limited to 108 bytes).
 pub fn short_tempdir() -> tempfile::TempDir {
     tempfile::Builder::new()

