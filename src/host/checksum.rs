@@ -2,7 +2,14 @@
 //! (go-plugin's `SecureConfig.Check`, verified before the process starts).
 //!
 //! Hashing a large provider on every launch is wasteful, so digests are remembered per
-//! (device, inode, size, modification time): a changed file gets a new key and is hashed again.
+//! (device, inode, size, modification time, status-change time): a file rewritten in place gets a
+//! new key even when its modification time is set back (writing always moves `ctime`, which no
+//! user call can set), and is hashed again.
+//!
+//! The race that remains: the file is hashed, then executed by path, so a file swapped between
+//! the two runs unchecked. Closing it needs executing the very file that was hashed
+//! (`fexecve`), which `std::process::Command` cannot express; keep plugin directories writable
+//! only by their owner.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -12,7 +19,7 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::error::Error;
 
-type FileKey = (u64, u64, u64, i64, i64);
+type FileKey = (u64, u64, u64, i64, i64, i64, i64);
 
 fn cache() -> &'static Mutex<HashMap<FileKey, Vec<u8>>> {
     static CACHE: OnceLock<Mutex<HashMap<FileKey, Vec<u8>>>> = OnceLock::new();
@@ -29,6 +36,8 @@ pub fn sha256_file(path: &Path) -> Result<Vec<u8>, Error> {
         meta.size(),
         meta.mtime(),
         meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec(),
     );
     if let Some(digest) = cache().lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(digest.clone());

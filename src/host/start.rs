@@ -59,8 +59,12 @@ impl Host {
                     .into(),
             ));
         }
-        if let Some(expected) = &config.checksum {
-            checksum::verify(&program, expected)?;
+        if let Some(expected) = config.checksum.clone() {
+            // Off the runtime's workers: a provider binary can be hundreds of MB.
+            let path = program.clone();
+            tokio::task::spawn_blocking(move || checksum::verify(&path, &expected))
+                .await
+                .map_err(|e| Error::Config(format!("error verifying checksum: {e}")))??;
         }
         let versions: Vec<u32> = if config.versions.is_empty() {
             vec![config.handshake.protocol_version]

@@ -88,7 +88,12 @@ impl Case {
 
     /// `fault_plugin <mode>` with this case's `TMPDIR` and pid directory.
     fn command(&self, mode: &str) -> Command {
-        let mut command = Command::new(rust_example("fault_plugin"));
+        self.command_of(&rust_example("fault_plugin"), mode)
+    }
+
+    /// [`Case::command`] of a copy of the fault plugin at `program`.
+    fn command_of(&self, program: &Path, mode: &str) -> Command {
+        let mut command = Command::new(program);
         command
             .arg(mode)
             .env_remove("RUST_LOG") // the plugin's default filter: the cases read its logs

@@ -155,3 +155,38 @@ fn socket_path_over_108_bytes_is_a_clear_error() {
         );
     });
 }
+
+#[test]
+fn a_plugin_rewritten_in_place_with_its_old_mtime_is_hashed_again() {
+    // Same size, same modification time, other bytes: a digest remembered by (inode, size, mtime)
+    // alone would let the changed file run.
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let plugin = case.file("plugin-copy");
+        std::fs::copy(rust_example("fault_plugin"), &plugin).unwrap();
+        let digest = sha256_file(&plugin).unwrap();
+        let launch = || {
+            let command = case.command_of(&plugin, "serve");
+            Host::new(case.host_for(command).checksum_sha256(digest.clone()))
+        };
+        let host = launch();
+        host.ping().await.unwrap();
+        host.kill().await;
+
+        let mtime = std::fs::metadata(&plugin).unwrap().modified().unwrap();
+        let mut bytes = std::fs::read(&plugin).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&plugin, &bytes).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&plugin)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        let host = launch();
+        let text = host.start().await.unwrap_err().to_string();
+        assert!(text.starts_with("checksums did not match"), "{text}");
+        host.kill().await;
+    });
+}
