@@ -395,6 +395,32 @@ async fn item37_38_netrpc_dispense_double_and_ping() {
     assert!(host.ping().await.is_err());
 }
 
+/// Calls in flight together on one net/rpc client are answered by Go's server in completion
+/// order and matched by `Seq`; a call dropped before its reply leaves the client usable.
+#[tokio::test]
+async fn netrpc_calls_run_concurrently_and_a_dropped_call_does_not_break_the_client() {
+    let host = Host::new(netrpc_helper_host("test-interface"));
+    let test: go_plugin::netrpc::RpcClient = host.dispense("test").await.unwrap();
+    let answers = futures_util::future::join_all((0..32i64).map(|n| {
+        let test = test.clone();
+        async move { test.call::<i64, i64>("Plugin.Double", &n).await }
+    }))
+    .await;
+    let answers: Vec<i64> = answers.into_iter().map(Result::unwrap).collect();
+    assert_eq!(answers, (0..32).map(|n| n * 2).collect::<Vec<_>>());
+    // Polled once (so sent), then dropped before its reply is read.
+    let dropped =
+        futures_util::FutureExt::now_or_never(test.call::<i64, i64>("Plugin.Double", &100));
+    assert!(dropped.is_none());
+    for n in 0..3i64 {
+        assert_eq!(
+            test.call::<i64, i64>("Plugin.Double", &n).await.unwrap(),
+            n * 2
+        );
+    }
+    kill_and_check(&host).await;
+}
+
 #[tokio::test]
 async fn item21_netrpc_with_automtls() {
     let host = Host::new(netrpc_helper_host("test-interface").auto_mtls(true));

@@ -2,21 +2,22 @@
 //! the argument; the server answers `Response{ServiceMethod, Seq, Error}` then the reply — and on
 //! error still a body, an empty struct. Methods are named `"Service.Method"`.
 //!
-//! [`RpcClient`] makes one call at a time on its stream (calls from several tasks queue up);
-//! [`RpcServer`] reads requests in order and runs each method in its own task, answering in
+//! [`RpcClient`] multiplexes calls by `Seq` as Go's client does, and a dropped call leaves it
+//! usable; [`RpcServer`] reads requests in order and runs each method in its own task, answering in
 //! completion order, matched by `Seq`, as Go's server does.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex};
 
 use futures_util::future::BoxFuture;
 use gobwire::{Decode, Encode, Gob};
-use tokio::io::{ReadHalf, WriteHalf};
-use tokio::sync::Mutex;
+use tokio::io::{AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::task::AbortHandle;
 
-use super::gob_stream::{GobReader, GobWriter};
+use super::gob_stream::{write_bytes, GobEncoder, GobReader, GobWriter};
 use crate::conn::Conn;
 use crate::error::Error;
 
@@ -49,13 +50,57 @@ pub struct Response {
 #[derive(Gob, Debug, Default, Clone, Copy, PartialEq)]
 pub struct Empty {}
 
-type ClientHalves = (GobReader<ReadHalf<Conn>>, GobWriter<WriteHalf<Conn>>, u64);
-
 /// A net/rpc client on one stream.
+///
+/// Calls are multiplexed by sequence number, as Go's `net/rpc` client does: any number may be in
+/// flight from any number of tasks. One reader task takes each reply off the stream and hands it
+/// to the call waiting for its `Seq`; a reply nobody waits for any more (its call future was
+/// dropped) is read and thrown away, so dropping a call never breaks the client. Requests are
+/// encoded and queued in one step under a lock and written by one writer task, so a dropped call
+/// never leaves half a message on the stream.
 #[derive(Clone)]
 pub struct RpcClient {
-    state: Arc<Mutex<ClientHalves>>,
+    inner: Arc<ClientInner>,
 }
+
+struct ClientInner {
+    calls: Arc<StdMutex<Calls>>,
+    /// The encoder and the writer task's queue, together: encoding order is sending order.
+    outgoing: StdMutex<(GobEncoder, mpsc::UnboundedSender<Vec<u8>>)>,
+    tasks: [AbortHandle; 2],
+}
+
+impl Drop for ClientInner {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Calls waiting for their replies, by `Seq`.
+#[derive(Default)]
+struct Calls {
+    next_seq: u64,
+    waiting: HashMap<u64, ReplySlot>,
+    /// Why the connection is unusable, once it is.
+    closed: Option<String>,
+}
+
+impl Calls {
+    fn close(&mut self, why: &str) {
+        self.closed.get_or_insert_with(|| why.to_string());
+        for (_, slot) in self.waiting.drain() {
+            slot(Err(Error::PluginExited(why.to_string())));
+        }
+    }
+}
+
+/// Takes a call's reply: the decoder holding its body, or why there is none.
+type ReplySlot = Box<dyn FnOnce(Result<ReplyBody<'_>, Error>) + Send>;
+
+/// The body of a successful reply, buffered in the stream's decoder.
+type ReplyBody<'a> = &'a mut GobReader<ReadHalf<Conn>>;
 
 impl std::fmt::Debug for RpcClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,46 +112,118 @@ impl RpcClient {
     /// A client speaking on `stream`.
     pub fn new(stream: Conn) -> Self {
         let (read, write) = tokio::io::split(stream);
+        let calls = Arc::new(StdMutex::new(Calls::default()));
+        let (queue, outgoing) = mpsc::unbounded_channel();
+        let writer = tokio::spawn(write_requests(write, outgoing, calls.clone()));
+        let reader = tokio::spawn(read_replies(GobReader::new(read), calls.clone()));
         RpcClient {
-            state: Arc::new(Mutex::new((GobReader::new(read), GobWriter::new(write), 0))),
+            inner: Arc::new(ClientInner {
+                calls,
+                outgoing: StdMutex::new((GobEncoder::default(), queue)),
+                tasks: [writer.abort_handle(), reader.abort_handle()],
+            }),
         }
     }
 
     /// Calls `method` (`"Service.Method"`) with `arg` and decodes the reply as `R`. A remote error
     /// comes back as [`Error::Rpc`] with the remote text.
-    pub async fn call<A: Encode + Sync, R: Decode + Default>(
+    pub async fn call<A: Encode + Sync, R: Decode + Default + Send + 'static>(
         &self,
         method: &str,
         arg: &A,
     ) -> Result<R, Error> {
-        let mut state = self.state.lock().await;
-        let (reader, writer, next_seq) = &mut *state;
-        let seq = *next_seq;
-        *next_seq += 1;
+        let (reply, replied) = oneshot::channel::<Result<R, Error>>();
+        let seq = {
+            let mut calls = lock(&self.inner.calls);
+            if let Some(why) = &calls.closed {
+                return Err(Error::PluginExited(why.clone()));
+            }
+            let seq = calls.next_seq;
+            calls.next_seq += 1;
+            let slot: ReplySlot = Box::new(move |body: Result<ReplyBody<'_>, Error>| {
+                let _ = reply.send(body.and_then(|reader| reader.decode_buffered::<R>()));
+            });
+            calls.waiting.insert(seq, slot);
+            seq
+        };
+        let forget = ForgetOnDrop {
+            calls: &self.inner.calls,
+            seq,
+        };
         let request = Request {
             service_method: method.to_string(),
             seq,
         };
-        writer.write(&[&request, arg]).await?;
-        let response: Response = reader
-            .read()
-            .await?
-            .ok_or_else(|| Error::PluginExited("connection is shut down".into()))?;
-        if response.seq != seq {
-            return Err(Error::Gob(format!(
-                "reply for call {} while waiting for {seq}",
-                response.seq
-            )));
+        {
+            let mut outgoing = lock(&self.inner.outgoing);
+            let (encoder, queue) = &mut *outgoing;
+            let bytes = encoder.encode(&[&request, arg])?;
+            if queue.send(bytes).is_err() {
+                return Err(Error::PluginExited("connection is shut down".into()));
+            }
         }
-        if !response.error.is_empty() {
-            reader.skip().await?;
-            return Err(Error::Rpc(response.error));
-        }
-        reader
-            .read::<R>()
-            .await?
-            .ok_or_else(|| Error::PluginExited("unexpected EOF".into()))
+        let result = replied
+            .await
+            .unwrap_or_else(|_| Err(Error::PluginExited("connection is shut down".into())));
+        drop(forget);
+        result
     }
+}
+
+/// Removes a call from the waiting list when its future ends (finished or dropped).
+struct ForgetOnDrop<'a> {
+    calls: &'a StdMutex<Calls>,
+    seq: u64,
+}
+
+impl Drop for ForgetOnDrop<'_> {
+    fn drop(&mut self) {
+        lock(self.calls).waiting.remove(&self.seq);
+    }
+}
+
+fn lock<T>(mutex: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The writer task: sends queued requests in order until the client is dropped or a write fails.
+async fn write_requests(
+    mut write: WriteHalf<Conn>,
+    mut outgoing: mpsc::UnboundedReceiver<Vec<u8>>,
+    calls: Arc<StdMutex<Calls>>,
+) {
+    while let Some(bytes) = outgoing.recv().await {
+        if let Err(e) = write_bytes(&mut write, &bytes).await {
+            lock(&calls).close(&format!("connection is shut down: {e}"));
+            return;
+        }
+    }
+    let _ = write.shutdown().await;
+}
+
+/// The reader task: hands each reply to the call waiting for its `Seq` until the stream ends.
+async fn read_replies(mut reader: GobReader<ReadHalf<Conn>>, calls: Arc<StdMutex<Calls>>) {
+    let why = loop {
+        let response = match reader.read::<Response>().await {
+            Ok(Some(response)) => response,
+            Ok(None) => break "connection is shut down".to_string(),
+            Err(e) => break format!("connection is shut down: {e}"),
+        };
+        match reader.fill().await {
+            Ok(true) => {}
+            Ok(false) => break "connection is shut down: unexpected EOF".to_string(),
+            Err(e) => break format!("connection is shut down: {e}"),
+        }
+        let slot = lock(&calls).waiting.remove(&response.seq);
+        match slot {
+            Some(slot) if response.error.is_empty() => slot(Ok(&mut reader)),
+            Some(slot) => slot(Err(Error::Rpc(response.error))),
+            None => {}
+        }
+        // Whatever the slot did not take (an error body, a reply nobody waits for) is dropped.
+        let _ = reader.discard_buffered();
+    };
+    lock(&calls).close(&why);
 }
 
 /// What a method returns: the reply, or an error text for the caller.
@@ -304,5 +421,86 @@ mod tests {
             client.call::<_, i64>("Plugin.Double", &5i64).await.unwrap(),
             10
         );
+    }
+
+    /// A server whose `Plugin.Wait` answers only when told to, and `Plugin.Double` at once.
+    fn waiting_server() -> (RpcServer, Arc<tokio::sync::Notify>) {
+        let release = Arc::new(tokio::sync::Notify::new());
+        let released = release.clone();
+        let server = RpcServer::new()
+            .method(
+                "Plugin.Double",
+                |n: i64| async move { Ok::<_, String>(n * 2) },
+            )
+            .method("Plugin.Wait", move |n: i64| {
+                let released = released.clone();
+                async move {
+                    released.notified().await;
+                    Ok::<_, String>(n)
+                }
+            });
+        (server, release)
+    }
+
+    #[tokio::test]
+    async fn calls_in_flight_together_get_their_own_replies() {
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let (server, release) = waiting_server();
+        tokio::spawn(server.serve(Conn::new(b)));
+        let client = RpcClient::new(Conn::new(a));
+        let slow = tokio::spawn({
+            let client = client.clone();
+            async move { client.call::<_, i64>("Plugin.Wait", &7i64).await }
+        });
+        // The slow call is in flight while these are answered, out of order.
+        let doubles = futures_util::future::join_all((0..20i64).map(|n| {
+            let client = client.clone();
+            async move { client.call::<_, i64>("Plugin.Double", &n).await.unwrap() }
+        }))
+        .await;
+        assert_eq!(doubles, (0..20).map(|n| n * 2).collect::<Vec<_>>());
+        release.notify_one();
+        assert_eq!(slow.await.unwrap().unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_call_dropped_in_flight_leaves_the_client_usable() {
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let (server, release) = waiting_server();
+        tokio::spawn(server.serve(Conn::new(b)));
+        let client = RpcClient::new(Conn::new(a));
+        let dropped = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            client.call::<_, i64>("Plugin.Wait", &1i64),
+        )
+        .await;
+        assert!(dropped.is_err(), "the waiting call should have timed out");
+        // Its reply arrives after the call is gone: it must not be taken for the next one.
+        release.notify_one();
+        for n in 0..3i64 {
+            assert_eq!(
+                client.call::<_, i64>("Plugin.Double", &n).await.unwrap(),
+                n * 2
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn calls_fail_at_once_when_the_connection_ends() {
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let client = RpcClient::new(Conn::new(a));
+        let pending = tokio::spawn({
+            let client = client.clone();
+            async move { client.call::<_, i64>("Plugin.Double", &1i64).await }
+        });
+        tokio::task::yield_now().await;
+        drop(b);
+        let err = pending.await.unwrap().unwrap_err();
+        assert!(matches!(err, Error::PluginExited(_)), "{err}");
+        let err = client
+            .call::<_, i64>("Plugin.Double", &1i64)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::PluginExited(_)), "{err}");
     }
 }
