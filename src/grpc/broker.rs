@@ -43,6 +43,10 @@ use crate::proto::plugin::grpc_broker_server::{GrpcBroker as GrpcBrokerService, 
 use crate::proto::plugin::ConnInfo;
 use crate::rendezvous::Rendezvous;
 
+/// The longest address a broker announcement may carry (a socket path or `host:port` is far
+/// shorter; announcements wait in memory until claimed).
+pub const MAX_ANNOUNCED_ADDRESS: usize = 4096;
+
 /// TLS for brokered connections: the server side is used by `accept_and_serve`, the client side by
 /// `dial`. AutoMTLS fills both; explicit TLS only the side the user configured.
 #[derive(Clone, Debug, Default)]
@@ -182,8 +186,14 @@ impl GrpcBroker {
         })
     }
 
-    /// Takes an announcement from the other side: hands it to a waiting dial, or parks it for 5 s.
+    /// Takes an announcement from the other side: hands it to a waiting dial, or parks it for 5 s
+    /// (at most [`crate::rendezvous::MAX_UNCLAIMED`] at once; a later one under the same id
+    /// replaces an earlier one). An address longer than [`MAX_ANNOUNCED_ADDRESS`] is dropped.
     pub fn receive(&self, info: ConnInfo) {
+        if info.address.len() > MAX_ANNOUNCED_ADDRESS || info.network.len() > 16 {
+            tracing::warn!(target: "go_plugin", service_id = info.service_id, address_bytes = info.address.len(), "broker announcement with an oversized address; dropped");
+            return;
+        }
         if let Some(knock) = info.knock.clone().filter(|k| k.knock) {
             match self.inner.mux.get() {
                 Some(mux) if knock.ack => mux.on_ack(info.service_id, knock),
@@ -357,5 +367,17 @@ mod tests {
             !std::path::Path::new(&announced.address).exists(),
             "brokered socket left behind"
         );
+    }
+
+    #[tokio::test]
+    async fn oversized_announcements_are_dropped() {
+        let (broker, _rx) = broker();
+        let mut huge = info(3);
+        huge.address = "x".repeat(MAX_ANNOUNCED_ADDRESS + 1);
+        broker.receive(huge);
+        broker.receive(info(4));
+        assert_eq!(broker.wait_for(4).await.unwrap().address, "/tmp/x4");
+        let waited = tokio::time::timeout(Duration::from_millis(50), broker.wait_for(3)).await;
+        assert!(waited.is_err(), "the oversized announcement was kept");
     }
 }

@@ -12,12 +12,22 @@
 //! There is no tag inside a stream: routing relies on knock → ack → open being strictly
 //! sequential, so a side dials one id at a time. Streams that arrive with no open door are the
 //! main gRPC connection (plugin side) or unexpected (host side, dropped).
+//!
+//! A door must never outlive its dial, or every later stream would be routed one id off. Two
+//! rules close it:
+//! * the dialing side, when its wait for the ack times out, keeps the dial slot until the late
+//!   ack arrives (at most another [`ACK_TIMEOUT`]) and then opens and drops one stream: the door
+//!   it opened is used up, in order, before any later dial opens its stream;
+//! * the accepting side closes a door that no stream came through within [`DOOR_TIMEOUT`] (a
+//!   dialer gives up [`ACK_TIMEOUT`] after knocking), for dialers that do not follow the first
+//!   rule (go-plugin's own). A stream arriving after that goes where a stream without a door goes.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::mux::{Control, StreamHandle};
@@ -27,13 +37,21 @@ use crate::proto::plugin::ConnInfo;
 /// How long a dial waits for the knock's acknowledgement (go-plugin: 5 s).
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long an open door waits for its stream: the dialer's ack timeout and a margin for the
+/// stream to cross the session.
+const DOOR_TIMEOUT: Duration = Duration::from_secs(7);
+
+/// The most doors open at once (the other side knocks faster than it opens streams otherwise).
+const MAX_OPEN_DOORS: usize = 64;
+
 /// The multiplexed state of one side's broker.
 pub struct Multiplex {
     control: Control,
-    doors: Mutex<VecDeque<u32>>,
+    /// Doors opened by knocks, oldest first, with when they opened.
+    doors: Mutex<VecDeque<(u32, Instant)>>,
     listeners: Mutex<HashMap<u32, mpsc::Sender<StreamHandle>>>,
-    acks: Mutex<HashMap<u32, oneshot::Sender<Knock>>>,
-    dialing: tokio::sync::Mutex<()>,
+    acks: Arc<Mutex<HashMap<u32, oneshot::Sender<Knock>>>>,
+    dialing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Multiplex {
@@ -56,14 +74,14 @@ impl Multiplex {
             control,
             doors: Mutex::new(VecDeque::new()),
             listeners: Mutex::new(HashMap::new()),
-            acks: Mutex::new(HashMap::new()),
-            dialing: tokio::sync::Mutex::new(()),
+            acks: Arc::new(Mutex::new(HashMap::new())),
+            dialing: Arc::new(tokio::sync::Mutex::new(())),
         });
         let router = Arc::downgrade(&mux);
         tokio::spawn(async move {
             while let Some(stream) = streams.recv().await {
                 let Some(mux) = router.upgrade() else { return };
-                let door = lock(&mux.doors).pop_front();
+                let door = mux.next_door();
                 let target = match door {
                     Some(id) => lock(&mux.listeners).get(&id).cloned(),
                     None => main.clone(),
@@ -81,6 +99,18 @@ impl Multiplex {
         mux
     }
 
+    /// The id the arriving stream belongs to: the oldest door still open.
+    fn next_door(&self) -> Option<u32> {
+        let mut doors = lock(&self.doors);
+        while let Some((id, opened)) = doors.pop_front() {
+            if opened.elapsed() < DOOR_TIMEOUT {
+                return Some(id);
+            }
+            tracing::warn!(target: "go_plugin", id, "a knock's door closed: no stream came within {DOOR_TIMEOUT:?}");
+        }
+        None
+    }
+
     /// Registers a brokered server under `id`: the streams routed to it.
     pub fn listen(&self, id: u32) -> mpsc::Receiver<StreamHandle> {
         let (tx, rx) = mpsc::channel(4);
@@ -92,8 +122,14 @@ impl Multiplex {
     /// stream that follows is routed to `id`) and acknowledges, with an error when nothing listens.
     pub fn on_knock(&self, id: u32, outgoing: &mpsc::UnboundedSender<ConnInfo>) {
         let error = if lock(&self.listeners).contains_key(&id) {
-            lock(&self.doors).push_back(id);
-            String::new()
+            let mut doors = lock(&self.doors);
+            doors.retain(|(_, opened)| opened.elapsed() < DOOR_TIMEOUT);
+            if doors.len() >= MAX_OPEN_DOORS {
+                format!("too many knocks waiting for their streams (id {id})")
+            } else {
+                doors.push_back((id, Instant::now()));
+                String::new()
+            }
         } else {
             format!("no listener for id {id}")
         };
@@ -121,16 +157,17 @@ impl Multiplex {
         let failed = |why: String| {
             Error::PluginExited(format!("failed to knock before dialling client: {why}"))
         };
-        let _one_at_a_time = self.dialing.lock().await;
-        let (tx, rx) = oneshot::channel();
+        let one_at_a_time = self.dialing.clone().lock_owned().await;
+        let (tx, mut rx) = oneshot::channel();
         lock(&self.acks).insert(id, tx);
         outgoing
             .send(knock(id, false, String::new()))
             .map_err(|_| failed("the broker stream is closed".into()))?;
-        let ack = match tokio::time::timeout(ACK_TIMEOUT, rx).await {
+        let ack = match tokio::time::timeout(ACK_TIMEOUT, &mut rx).await {
             Ok(Ok(ack)) => ack,
-            _ => {
-                lock(&self.acks).remove(&id);
+            Ok(Err(_)) => return Err(failed("the broker stream is closed".into())),
+            Err(_) => {
+                self.use_up_a_late_door(id, rx, one_at_a_time);
                 return Err(failed(format!(
                     "timeout waiting for multiplexing knock handshake on id {id}"
                 )));
@@ -148,6 +185,32 @@ impl Multiplex {
             )));
         }
         self.open().await
+    }
+
+    /// After a dial gave up waiting for its ack: keeps the dial slot until the ack comes (or
+    /// another [`ACK_TIMEOUT`] passes), and if it opened a door, goes through it with a stream that
+    /// is dropped at once, so the next dial's stream is routed to the next dial's id.
+    fn use_up_a_late_door(
+        &self,
+        id: u32,
+        late_ack: oneshot::Receiver<Knock>,
+        one_at_a_time: tokio::sync::OwnedMutexGuard<()>,
+    ) {
+        let control = self.control.clone();
+        let acks = Arc::downgrade(&self.acks);
+        tokio::spawn(async move {
+            let _one_at_a_time = one_at_a_time;
+            let ack = tokio::time::timeout(ACK_TIMEOUT, late_ack).await;
+            if let Some(acks) = acks.upgrade() {
+                lock(&acks).remove(&id);
+            }
+            if let Ok(Ok(ack)) = ack {
+                if ack.error.is_empty() && ack.knock && ack.ack {
+                    tracing::debug!(target: "go_plugin", id, "late knock acknowledgement: its door is used up");
+                    let _ = control.clone().open_stream().await;
+                }
+            }
+        });
     }
 
     /// Opens a new stream (the main connection, or a brokered one after its knock).
@@ -259,5 +322,99 @@ mod tests {
         host.on_ack(ack.service_id, ack.knock.unwrap());
         let err = dial.await.unwrap().unwrap_err().to_string();
         assert_eq!(err, "failed to knock before dialling client: failed to knock for id 9: no listener for id 9");
+    }
+
+    /// A host and a plugin side of one session, and the broker stream between them as channels.
+    struct Pair {
+        host: Arc<Multiplex>,
+        plugin: Arc<Multiplex>,
+        main: mpsc::Receiver<StreamHandle>,
+        to_plugin: mpsc::UnboundedSender<ConnInfo>,
+        plugin_inbox: mpsc::UnboundedReceiver<ConnInfo>,
+        to_host: mpsc::UnboundedSender<ConnInfo>,
+        host_inbox: mpsc::UnboundedReceiver<ConnInfo>,
+    }
+
+    fn pair() -> Pair {
+        let (a, b) = tokio::io::duplex(1 << 20);
+        let (host_control, host_streams) = start(a, Role::Client);
+        let (plugin_control, plugin_streams) = start(b, Role::Server);
+        let (main_tx, main) = mpsc::channel(4);
+        let (to_plugin, plugin_inbox) = mpsc::unbounded_channel();
+        let (to_host, host_inbox) = mpsc::unbounded_channel();
+        Pair {
+            host: Multiplex::start(host_control, host_streams, None),
+            plugin: Multiplex::start(plugin_control, plugin_streams, Some(main_tx)),
+            main,
+            to_plugin,
+            plugin_inbox,
+            to_host,
+            host_inbox,
+        }
+    }
+
+    /// Reads what arrives on the next stream routed to `to`.
+    async fn next_text(to: &mut mpsc::Receiver<StreamHandle>) -> String {
+        let mut stream = to.recv().await.unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).await.unwrap();
+        text
+    }
+
+    async fn send(mut stream: StreamHandle, text: &str) {
+        stream.write_all(text.as_bytes()).await.unwrap();
+        stream.shutdown().await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_door_opened_for_a_dial_that_timed_out_is_used_up_before_the_next_dial() {
+        let mut p = pair();
+        let mut one = p.plugin.listen(1);
+        let mut two = p.plugin.listen(2);
+        let dial = tokio::spawn({
+            let (host, to_plugin) = (p.host.clone(), p.to_plugin.clone());
+            async move { host.knock_and_open(1, &to_plugin).await }
+        });
+        // The knock is answered only after the dial gave up.
+        let knock = p.plugin_inbox.recv().await.unwrap();
+        let err = dial.await.unwrap().unwrap_err().to_string();
+        assert!(
+            err.contains("timeout waiting for multiplexing knock"),
+            "{err}"
+        );
+        p.plugin.on_knock(knock.service_id, &p.to_host);
+        let late = p.host_inbox.recv().await.unwrap();
+        p.host.on_ack(late.service_id, late.knock.unwrap());
+        // Then a dial of id 2: its stream must reach 2, not 1's stale door.
+        let dial = tokio::spawn({
+            let (host, to_plugin) = (p.host.clone(), p.to_plugin.clone());
+            async move { host.knock_and_open(2, &to_plugin).await }
+        });
+        let knock = p.plugin_inbox.recv().await.unwrap();
+        p.plugin.on_knock(knock.service_id, &p.to_host);
+        let ack = p.host_inbox.recv().await.unwrap();
+        p.host.on_ack(ack.service_id, ack.knock.unwrap());
+        send(dial.await.unwrap().unwrap(), "for-2").await;
+        let within = Duration::from_secs(10);
+        let used_up = tokio::time::timeout(within, one.recv()).await.unwrap();
+        assert!(used_up.is_some());
+        let text = tokio::time::timeout(within, next_text(&mut two)).await;
+        assert_eq!(text.unwrap(), "for-2");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_door_no_stream_came_through_closes_and_later_streams_go_where_they_belong() {
+        let mut p = pair();
+        let mut one = p.plugin.listen(1);
+        // A knock from a dialer that then never opens its stream (go-plugin's dialer after its
+        // own timeout).
+        p.plugin.on_knock(1, &p.to_host);
+        tokio::time::sleep(DOOR_TIMEOUT).await;
+        send(p.host.open().await.unwrap(), "main").await;
+        assert_eq!(next_text(&mut p.main).await, "main");
+        assert!(
+            one.try_recv().is_err(),
+            "a stream went through a stale door"
+        );
     }
 }
