@@ -216,6 +216,16 @@ impl GrpcBroker {
     }
 }
 
+impl Drop for Inner {
+    /// The last handle is gone: nobody can reach these servers any more.
+    fn drop(&mut self) {
+        self.closed.cancel();
+        for listener in lock(&self.listeners).drain(..) {
+            listener.remove_socket();
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -87,9 +87,13 @@ pub(super) enum Connected {
 
 impl Drop for Inner {
     /// The last handle is gone without `kill`: the plugin process is killed by its watcher (its
-    /// kill channel closes) and what it cannot clean up itself is removed here.
+    /// kill channel closes) and what it cannot clean up itself is removed here, the servers this
+    /// side serves through the broker included (even while a dispensed client keeps the broker).
     fn drop(&mut self) {
         if let Some(running) = self.running.get_mut().take() {
+            if let Some(Connected::Grpc(connection)) = &running.connected {
+                connection.broker.close();
+            }
             if running.process.is_some() && running.network == Network::Unix {
                 remove_stale_socket(Path::new(&running.address), &running.socket_places());
             }

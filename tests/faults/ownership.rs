@@ -107,3 +107,59 @@ fn a_socket_the_plugin_announces_outside_its_own_places_is_never_removed() {
         assert!(victim.exists(), "the host removed {}", victim.display());
     });
 }
+
+#[test]
+fn dropping_a_host_without_kill_closes_its_brokered_servers_and_removes_their_sockets() {
+    // The host serves something through its broker, then the user drops the Host (and keeps a
+    // clone of the broker, as a dispensed client would): the server stops and its socket goes,
+    // with the plugin. Case::run then finds nothing in TMPDIR and no descriptor left open.
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let host = Host::new(case.host("serve").unix_socket(UnixSocketConfig {
+            temp_dir: Some(case.tmp()),
+            group: None,
+        }));
+        let connection = host.connection().await.unwrap();
+        let broker = connection.broker().clone();
+        let routes = tonic::service::Routes::new(tonic_health::server::health_reporter().1);
+        broker
+            .accept_and_serve(broker.next_id(), routes)
+            .await
+            .unwrap();
+        let sockets = || -> Vec<PathBuf> {
+            walk(&case.tmp())
+                .into_iter()
+                .filter(|p| {
+                    std::fs::symlink_metadata(p)
+                        .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
+                })
+                .collect()
+        };
+        assert!(!sockets().is_empty(), "the brokered server has no socket");
+        drop(connection);
+        drop(host);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !sockets().is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "sockets left after the Host was dropped: {:?}",
+                sockets()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        drop(broker);
+    });
+}
+
+/// Every path under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+        found.push(path);
+    }
+    found
+}
