@@ -29,6 +29,7 @@ pub type Incoming = ReceiverStream<Result<Conn, io::Error>>;
 pub fn incoming(listener: Arc<PluginListener>, tls: Option<Arc<rustls::ServerConfig>>) -> Incoming {
     let (raw_tx, raw_rx) = mpsc::channel::<Box<dyn Io>>(16);
     tokio::spawn(async move {
+        let mut backoff = AcceptBackoff::default();
         loop {
             let accepted = tokio::select! {
                 conn = accept(&listener) => conn,
@@ -36,15 +37,48 @@ pub fn incoming(listener: Arc<PluginListener>, tls: Option<Arc<rustls::ServerCon
             };
             match accepted {
                 Ok(socket) => {
+                    backoff.reset();
                     if raw_tx.send(socket).await.is_err() {
                         return;
                     }
                 }
-                Err(e) => tracing::debug!(target: "go_plugin", error = %e, "accept failed"),
+                Err(e) => {
+                    let pause = backoff.next();
+                    tracing::warn!(target: "go_plugin", error = %e, retry_in = ?pause, "accept failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = raw_tx.closed() => return,
+                    }
+                }
             }
         }
     });
     with_tls(raw_rx, tls)
+}
+
+/// The pause after a failed accept (EMFILE, ENFILE, ENOBUFS: errors that repeat at once until
+/// something else frees a resource): 5 ms, doubling up to 1 s, as Go's `net/http` server waits;
+/// back to 5 ms after a success. Without it the accept loop would spin a core.
+#[derive(Debug, Default)]
+struct AcceptBackoff {
+    last: Option<Duration>,
+}
+
+impl AcceptBackoff {
+    const FIRST: Duration = Duration::from_millis(5);
+    const MAX: Duration = Duration::from_secs(1);
+
+    fn next(&mut self) -> Duration {
+        let pause = self
+            .last
+            .map_or(Self::FIRST, |last| (last * 2).min(Self::MAX));
+        self.last = Some(pause);
+        pause
+    }
+
+    fn reset(&mut self) {
+        self.last = None;
+    }
 }
 
 /// How long a peer has to complete its TLS handshake: a peer that connects and sends nothing must
@@ -124,6 +158,15 @@ mod tests {
     use super::*;
     use crate::tls::{mtls_server_config, Identity};
     use tokio::io::AsyncReadExt;
+
+    #[test]
+    fn accept_backoff_doubles_from_5_ms_to_1_s_and_resets() {
+        let mut backoff = AcceptBackoff::default();
+        let pauses: Vec<u64> = (0..10).map(|_| backoff.next().as_millis() as u64).collect();
+        assert_eq!(pauses, [5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        backoff.reset();
+        assert_eq!(backoff.next(), Duration::from_millis(5));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_peer_that_never_starts_its_tls_handshake_is_dropped_after_the_timeout() {

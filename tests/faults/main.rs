@@ -21,6 +21,7 @@
 //! - `output`: long log, stderr and stdout lines, stdout floods;
 //! - `ownership`: the plugin's whole process tree ends on kill; inherited go-plugin variables and
 //!   a command's environment values stay with the host;
+//! - `resources`: a plugin out of file descriptors waits instead of spinning, then recovers;
 //! - `security`: TLS confusion and AutoMTLS pinning both ways, socket directory permissions, no
 //!   certificate or key material in logs.
 
@@ -30,6 +31,7 @@ mod support;
 mod crashes;
 mod output;
 mod ownership;
+mod resources;
 mod security;
 mod startup;
 
