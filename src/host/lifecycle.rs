@@ -45,6 +45,11 @@ pub(super) struct Inner {
     pub(super) handshake: Mutex<Option<HandshakeLine>>,
     pub(super) exit_status: Arc<Mutex<Option<ExitStatus>>>,
     pub(super) exited: CancellationToken,
+    /// Cancelled by `kill`: a start in progress gives up at once.
+    pub(super) killed: CancellationToken,
+    /// Why the plugin is not running although its configuration was used: what a later call
+    /// reports (a failed, cancelled or killed start).
+    pub(super) start_failure: Mutex<Option<String>>,
 }
 
 /// What exists once the plugin has started.
@@ -124,6 +129,8 @@ impl Host {
                 handshake: Mutex::new(None),
                 exit_status: Arc::default(),
                 exited: CancellationToken::new(),
+                killed: CancellationToken::new(),
+                start_failure: Mutex::new(None),
             }),
         };
         if managed {
@@ -139,11 +146,32 @@ impl Host {
         if running.is_some() {
             return Ok(());
         }
-        let config = lock(&self.inner.config).take().ok_or_else(|| {
-            Error::Config("this plugin was already started and killed; make a new Host".into())
-        })?;
-        *running = Some(self.start_with(config).await?);
-        Ok(())
+        let Some(config) = lock(&self.inner.config).take() else {
+            return Err(Error::Config(
+                match lock(&self.inner.start_failure).as_deref() {
+                    Some(why) => format!("this plugin is not running: {why}; make a new Host"),
+                    None => "this plugin was started and killed; make a new Host".into(),
+                },
+            ));
+        };
+        // Stays if this future is dropped before the start ends.
+        *lock(&self.inner.start_failure) =
+            Some("its start was cancelled before it finished".into());
+        match self.start_with(config).await {
+            Ok(started) => {
+                *lock(&self.inner.start_failure) = None;
+                *running = Some(started);
+                Ok(())
+            }
+            Err(e) => {
+                *lock(&self.inner.start_failure) = Some(if self.inner.killed.is_cancelled() {
+                    "it was killed while it was starting".into()
+                } else {
+                    format!("it failed to start ({e})")
+                });
+                Err(e)
+            }
+        }
     }
 
     /// The connection to the plugin, made on first use (go-plugin's `Client()`): the gRPC channel,
@@ -336,7 +364,10 @@ impl Host {
     /// Stops the plugin: asks it to shut down, waits up to 2 s, then kills it (go-plugin's
     /// `Kill`). Safe to call more than once; a test-mode reattached plugin is left running.
     pub async fn kill(&self) {
-        lock(&self.inner.config).take();
+        self.inner.killed.cancel();
+        if lock(&self.inner.config).take().is_some() {
+            *lock(&self.inner.start_failure) = Some("it was killed before it started".into());
+        }
         let Some(running) = self.inner.running.lock().await.take() else {
             return;
         };

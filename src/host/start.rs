@@ -124,8 +124,16 @@ impl Host {
         // The socket a rejected line announced: the plugin created it, and once it is killed
         // nobody else will remove it.
         let mut announced_socket = None;
+        let killed = self.inner.killed.clone();
         let handshake = async {
-            let line = wait_for_handshake(&mut process, config.start_timeout, &program).await?;
+            let line = tokio::select! {
+                line = wait_for_handshake(&mut process, config.start_timeout, &program) => line?,
+                _ = killed.cancelled() => {
+                    return Err(Error::PluginExited(
+                        "the plugin was killed while it was starting".into(),
+                    ))
+                }
+            };
             announced_socket = announced_unix_socket(&line);
             let expect = HostExpectations {
                 versions: &versions,

@@ -190,3 +190,49 @@ fn a_plugin_rewritten_in_place_with_its_old_mtime_is_hashed_again() {
         host.kill().await;
     });
 }
+
+#[test]
+fn kill_during_a_start_ends_it_and_every_failed_start_says_later_what_happened() {
+    let case = Case::new();
+    case.run(Duration::from_secs(30), async {
+        // Killed while waiting for a handshake that will not come for a minute.
+        let slow = || {
+            case.host("half-line")
+                .start_timeout(Duration::from_secs(60))
+        };
+        let host = Host::new(slow());
+        let starting = tokio::spawn({
+            let host = host.clone();
+            async move { host.start().await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::timeout(Duration::from_secs(5), host.kill())
+            .await
+            .expect("kill waited for the start to time out");
+        let err = starting.await.unwrap().unwrap_err().to_string();
+        assert_contains(&err, "the plugin was killed while it was starting");
+        let again = host.start().await.unwrap_err().to_string();
+        assert_eq!(
+            again,
+            "this plugin is not running: it was killed while it was starting; make a new Host"
+        );
+
+        // A failed start: later calls name the failure.
+        let host = Host::new(case.host("exit-early"));
+        host.start().await.unwrap_err();
+        let again = host.start().await.unwrap_err().to_string();
+        assert_contains(&again, "this plugin is not running: it failed to start (");
+        assert_contains(&again, "exit status: 3");
+
+        // A start whose future was dropped.
+        let host = Host::new(slow());
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), host.start())
+                .await
+                .is_err()
+        );
+        let again = host.start().await.unwrap_err().to_string();
+        assert_contains(&again, "its start was cancelled before it finished");
+        host.kill().await;
+    });
+}
