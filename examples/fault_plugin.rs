@@ -19,7 +19,7 @@
 //! Plugins served with [`serve`] (everything of a well-behaved plugin, plus the fault):
 //!
 //! * `serve` — `Double(n)` = 2n, but `Double(-1)` aborts the process mid-call; `Stream` echoes,
-//!   and aborts when it receives -1;
+//!   and aborts when it receives -1; `Panic` panics in its task (the process lives on);
 //! * `tls-unasked` — serves TLS of its own although the host asked for none;
 //! * `ignore-shutdown` — after a Shutdown request the process carries on until it is killed;
 //! * `long-log-line` — logs one message of [`LONG_LINE`] bytes;
@@ -127,7 +127,7 @@ impl Test for FaultyTest {
     }
 
     async fn panic(&self, _: Request<PanicRequest>) -> Result<Response<()>, Status> {
-        Err(Status::unimplemented("not a fault"))
+        panic!("fault_plugin: asked to panic");
     }
 }
 

@@ -44,6 +44,35 @@ const MAX_FIRST_LINE: usize = 64 << 10;
 /// The longest stderr line logged as one entry; longer lines become several entries.
 const MAX_LINE: usize = 16 << 20;
 
+/// How a launched process ended.
+#[derive(Clone, Debug)]
+pub enum Ended {
+    /// Its exit status.
+    Status(ExitStatus),
+    /// Waiting for it failed: it is gone (or unreachable), its status unknown. Never reported as
+    /// a status, least of all as success.
+    WaitFailed(String),
+}
+
+impl Ended {
+    /// The exit status, when known.
+    pub fn status(&self) -> Option<ExitStatus> {
+        match self {
+            Ended::Status(status) => Some(*status),
+            Ended::WaitFailed(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Ended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ended::Status(status) => write!(f, "{status}"),
+            Ended::WaitFailed(e) => write!(f, "exit status unknown: waiting for it failed: {e}"),
+        }
+    }
+}
+
 /// A running plugin process.
 #[derive(Debug)]
 pub struct Launched {
@@ -51,8 +80,8 @@ pub struct Launched {
     pub pid: u32,
     /// The first stdout line, or `None` when stdout closed before one arrived.
     pub first_line: oneshot::Receiver<Option<String>>,
-    /// The process: `None` while it runs, then its exit status.
-    pub exit: watch::Receiver<Option<ExitStatus>>,
+    /// The process: `None` while it runs, then how it ended.
+    pub exit: watch::Receiver<Option<Ended>>,
     kill: mpsc::UnboundedSender<()>,
     tail: Arc<Mutex<VecDeque<String>>>,
     /// The process leads a process group of its own (see [`prepare_command`]).
@@ -89,16 +118,16 @@ impl Launched {
         }
     }
 
-    /// Waits until the process has exited.
-    pub async fn wait(&self) -> ExitStatus {
+    /// Waits until the process has exited: its status, or `None` when it is not known.
+    pub async fn wait(&self) -> Option<ExitStatus> {
         let mut exit = self.exit.clone();
         loop {
-            if let Some(status) = *exit.borrow_and_update() {
-                return status;
+            if let Some(ended) = &*exit.borrow_and_update() {
+                return ended.status();
             }
             if exit.changed().await.is_err() {
-                // The watcher is gone without a status; treat as exited.
-                return std::os::unix::process::ExitStatusExt::from_raw(0);
+                // The watcher is gone without a status (its runtime is shutting down).
+                return None;
             }
         }
     }
@@ -258,7 +287,7 @@ fn emit(name: &str, entry: &LogEntry) {
 async fn watch_exit(
     mut child: Child,
     (mut kill, own_group): (mpsc::UnboundedReceiver<()>, bool),
-    exit: watch::Sender<Option<ExitStatus>>,
+    exit: watch::Sender<Option<Ended>>,
     stderr_done: tokio::task::JoinHandle<()>,
     tail: Arc<Mutex<VecDeque<String>>>,
 ) {
@@ -273,10 +302,14 @@ async fn watch_exit(
             (child.wait().await, true)
         }
     };
-    let status = status.unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(0));
+    let ended = match status {
+        Ok(status) => Ended::Status(status),
+        Err(e) => Ended::WaitFailed(e.to_string()),
+    };
     // Let the stderr pump finish the last lines (bounded: a grandchild may hold the pipe open).
     let _ = tokio::time::timeout(std::time::Duration::from_millis(200), stderr_done).await;
-    if status.success() || killed {
+    let status = &ended;
+    if ended.status().is_some_and(|s| s.success()) || killed {
         tracing::info!(target: "go_plugin", %status, killed, "plugin process exited");
     } else {
         // A crash: say how it ended and what it said last.
@@ -289,7 +322,7 @@ async fn watch_exit(
             .join("\n");
         tracing::error!(target: "go_plugin", %status, last_stderr, "plugin process exited");
     }
-    let _ = exit.send(Some(status));
+    let _ = exit.send(Some(ended));
 }
 
 /// Waits for the first stdout line, the process exit or the start timeout, whichever comes first.
@@ -338,6 +371,7 @@ fn exited_before_connect(process: &Launched) -> Error {
     let status = process
         .exit
         .borrow()
+        .as_ref()
         .map(|s| format!(" ({s})"))
         .unwrap_or_default();
     let tail = process.stderr_tail().join("\n");
@@ -439,4 +473,23 @@ pub(crate) fn resolve_program(program: &Path) -> PathBuf {
                 .find(|p| p.is_file())
         })
         .unwrap_or_else(|| program.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn a_failed_wait_is_never_a_status_least_of_all_success() {
+        let failed = Ended::WaitFailed("No child processes (os error 10)".into());
+        assert_eq!(failed.status(), None);
+        assert_eq!(
+            failed.to_string(),
+            "exit status unknown: waiting for it failed: No child processes (os error 10)"
+        );
+        let exited = Ended::Status(ExitStatus::from_raw(3 << 8));
+        assert_eq!(exited.status().and_then(|s| s.code()), Some(3));
+        assert_eq!(exited.to_string(), "exit status: 3");
+    }
 }

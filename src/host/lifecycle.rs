@@ -428,7 +428,7 @@ impl Host {
             };
             process.kill_group_remnants();
             // Recorded here too, so that it is known when kill returns.
-            *lock(&self.inner.exit_status) = Some(status);
+            *lock(&self.inner.exit_status) = status;
             self.inner.exited.cancel();
         }
         if let Some(owned) = owned {

@@ -8,7 +8,8 @@ use super::attach::{self, AttachedProcess, PidProcess};
 use super::checksum;
 use super::config::{HostConfig, Launch, UnixSocketConfig};
 use super::launch::{
-    launch, prepare_command, resolve_program, wait_for_handshake, with_diagnosis, StderrOutputs,
+    launch, prepare_command, resolve_program, wait_for_handshake, with_diagnosis, Ended,
+    StderrOutputs,
 };
 use super::lifecycle::{
     lock, plugin_temp_dir, remove_socket_dir, remove_stale_socket, Host, Running, SocketPlaces,
@@ -115,8 +116,8 @@ impl Host {
             self.inner.exit_status.clone(),
         );
         tokio::spawn(async move {
-            if let Ok(code) = exit.wait_for(Option::is_some).await {
-                *lock(&status) = *code;
+            if let Ok(ended) = exit.wait_for(Option::is_some).await {
+                *lock(&status) = ended.as_ref().and_then(Ended::status);
             }
             host_exited.cancel();
         });

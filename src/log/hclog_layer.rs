@@ -21,7 +21,7 @@
 use std::fmt;
 use std::fs::File;
 use std::io::Write;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, OnceLock};
 
 use serde_json::{Map, Value};
@@ -78,22 +78,63 @@ pub fn format_line(
 }
 
 /// The process's real stderr, duplicated the first time this is called, so that logs keep going
-/// to the host's log pipe after descriptor 2 is redirected into the stdio stream.
-pub fn real_stderr() -> &'static Mutex<File> {
-    static REAL_STDERR: OnceLock<Mutex<File>> = OnceLock::new();
+/// to the host's log pipe after descriptor 2 is redirected into the stdio stream. `None` when
+/// the process was started with descriptor 2 closed: logs then go nowhere.
+pub fn real_stderr() -> Option<&'static Mutex<File>> {
+    real_stderr_cell().as_ref().map(|r| &r.file)
+}
+
+struct RealStderr {
+    file: Mutex<File>,
+    /// The same descriptor, for the panic hook when the lock is not to be had.
+    fd: RawFd,
+}
+
+fn real_stderr_cell() -> &'static Option<RealStderr> {
+    static REAL_STDERR: OnceLock<Option<RealStderr>> = OnceLock::new();
     REAL_STDERR.get_or_init(|| {
-        let fd: OwnedFd = std::io::stderr()
-            .as_fd()
-            .try_clone_to_owned()
-            .expect("duplicating descriptor 2 (stderr) failed");
-        Mutex::new(File::from(fd))
+        let fd: OwnedFd = std::io::stderr().as_fd().try_clone_to_owned().ok()?;
+        Some(RealStderr {
+            fd: fd.as_raw_fd(),
+            file: Mutex::new(File::from(fd)),
+        })
     })
 }
 
 /// Writes one whole line to the real stderr in a single write; errors are ignored (there is
 /// nowhere left to report them).
 pub fn write_real_stderr(line: &str) {
-    let mut file = real_stderr().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(stderr) = real_stderr() {
+        let mut file = stderr.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = file.write_all(line.as_bytes());
+    }
+}
+
+/// [`write_real_stderr`] for the panic hook, which must never block for good: the panicking
+/// thread may itself hold the lock (a panic inside a log write). After a short wait for the lock
+/// the line is written on the descriptor directly.
+fn write_real_stderr_from_panic(line: &str) {
+    let Some(stderr) = real_stderr_cell() else {
+        return;
+    };
+    for _ in 0..50 {
+        match stderr.file.try_lock() {
+            Ok(mut file) => {
+                let _ = file.write_all(line.as_bytes());
+                return;
+            }
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+                let _ = poisoned.into_inner().write_all(line.as_bytes());
+                return;
+            }
+            Err(std::sync::TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(1))
+            }
+        }
+    }
+    // SAFETY: the descriptor is owned by the `File` in the static above, which is never dropped;
+    // ManuallyDrop keeps this second handle from closing it.
+    let mut file = std::mem::ManuallyDrop::new(unsafe { File::from_raw_fd(stderr.fd) });
     let _ = file.write_all(line.as_bytes());
 }
 
@@ -145,7 +186,7 @@ pub fn install_panic_hook() {
             .unwrap_or_else(|| "Box<dyn Any>".into());
         let thread = std::thread::current();
         let name = thread.name().unwrap_or("<unnamed>");
-        write_real_stderr(&format!(
+        write_real_stderr_from_panic(&format!(
             "panic: {payload}\n\nthread '{name}' panicked{location}\n"
         ));
     }));

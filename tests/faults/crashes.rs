@@ -155,3 +155,33 @@ fn a_netrpc_plugin_that_never_answers_quit_is_killed_after_the_grace_period() {
         drop(test);
     });
 }
+
+#[test]
+fn a_plugin_started_with_stderr_closed_serves_and_survives_a_panic() {
+    // Descriptor 2 closed (`2>&-`): the plugin has nowhere to log and its panic hook nowhere to
+    // write; neither may stop it, hang it or turn a caught panic into an abort.
+    let case = Case::new();
+    case.run(Duration::from_secs(20), async {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(r#"exec "$0" serve 2>&-"#)
+            .arg(rust_example("fault_plugin"))
+            .env_remove("RUST_LOG")
+            .env("TMPDIR", case.tmp())
+            .env("FAULT_PID_DIR", case.dir.path().join("pids"))
+            .env("FAULT_DONE_FILE", case.file("done"));
+        let host = Host::new(case.host_for(command));
+        let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
+        assert_eq!(double(&mut test, 2).await, 4);
+        let status = test
+            .panic(go_plugin::proto::grpctest::PanicRequest::default())
+            .await
+            .unwrap_err();
+        println!("panic with stderr closed: {status}");
+        assert_eq!(double(&mut test, 3).await, 6);
+        assert!(!host.exited());
+        drop(test);
+        host.kill().await;
+    });
+}
