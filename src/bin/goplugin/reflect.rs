@@ -14,6 +14,10 @@
 //! messages are encoded and decoded dynamically. `grpc.reflection.v1` is asked first;
 //! servers older than grpc-go 1.57 only have `v1alpha`, whose messages are the same on the wire,
 //! so the v1 request is re-decoded as a v1alpha one.
+//!
+//! The plugin answers, so it is bounded: each question gets [`ASK_TIMEOUT`], and a lookup stops
+//! with an error past [`MAX_FILES`] files or [`MAX_FILE_BYTES`] bytes of descriptors (a plugin
+//! naming ever new imports would otherwise be asked for ever).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,6 +28,15 @@ use tonic_reflection::pb::{v1, v1alpha};
 
 use v1::server_reflection_request::MessageRequest;
 use v1::server_reflection_response::MessageResponse;
+
+/// How long one reflection question may take.
+const ASK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The most descriptor files one lookup collects.
+const MAX_FILES: usize = 1024;
+
+/// The most descriptor bytes one lookup collects.
+const MAX_FILE_BYTES: usize = 64 << 20;
 
 /// The reflection client, remembering which protocol version the server speaks.
 pub struct Reflection {
@@ -40,8 +53,14 @@ impl Reflection {
         }
     }
 
-    /// One request, one response.
+    /// One request, one response, within [`ASK_TIMEOUT`].
     async fn ask(&mut self, request: MessageRequest) -> Result<MessageResponse, String> {
+        tokio::time::timeout(ASK_TIMEOUT, self.ask_unbounded(request))
+            .await
+            .map_err(|_| format!("the plugin's reflection did not answer within {ASK_TIMEOUT:?}"))?
+    }
+
+    async fn ask_unbounded(&mut self, request: MessageRequest) -> Result<MessageResponse, String> {
         let request = v1::ServerReflectionRequest {
             host: String::new(),
             message_request: Some(request),
@@ -112,7 +131,8 @@ impl Reflection {
     }
 }
 
-/// Adds the files of a `file_descriptor_response` (or reports the server's error).
+/// Adds the files of a `file_descriptor_response` (or reports the server's error), within
+/// [`MAX_FILES`] and [`MAX_FILE_BYTES`].
 fn add_files(files: &mut BTreeMap<String, Vec<u8>>, answer: MessageResponse) -> Result<(), String> {
     match answer {
         MessageResponse::FileDescriptorResponse(response) => {
@@ -120,6 +140,13 @@ fn add_files(files: &mut BTreeMap<String, Vec<u8>>, answer: MessageResponse) -> 
                 let file = prost_types::FileDescriptorProto::decode(&bytes[..])
                     .map_err(|e| format!("the plugin sent an unreadable file descriptor: {e}"))?;
                 files.entry(file.name().to_string()).or_insert(bytes);
+                let total: usize = files.values().map(Vec::len).sum();
+                if files.len() > MAX_FILES || total > MAX_FILE_BYTES {
+                    return Err(format!(
+                        "the plugin's reflection sent more than {MAX_FILES} files or \
+                         {MAX_FILE_BYTES} bytes of descriptors for one lookup; giving up"
+                    ));
+                }
             }
             Ok(())
         }
@@ -194,6 +221,28 @@ async fn ask_v1alpha(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lookup_collects_a_bounded_number_of_files() {
+        let mut files = BTreeMap::new();
+        let answer = |names: std::ops::Range<usize>| {
+            MessageResponse::FileDescriptorResponse(v1::FileDescriptorResponse {
+                file_descriptor_proto: names
+                    .map(|n| {
+                        prost_types::FileDescriptorProto {
+                            name: Some(format!("f{n}.proto")),
+                            dependency: vec![format!("f{}.proto", n + 1)],
+                            ..Default::default()
+                        }
+                        .encode_to_vec()
+                    })
+                    .collect(),
+            })
+        };
+        add_files(&mut files, answer(0..MAX_FILES)).unwrap();
+        let err = add_files(&mut files, answer(MAX_FILES..MAX_FILES + 1)).unwrap_err();
+        assert!(err.contains("giving up"), "{err}");
+    }
 
     #[test]
     fn files_in_any_order_make_one_pool() {
