@@ -253,11 +253,17 @@ fn config() -> Result<ServeConfig, go_plugin::Error> {
         .position(|a| a == "--tls-dir")
         .and_then(|i| args.get(i + 1))
     {
+        // The same certificate serves the plugin and, on the host, its brokered servers: the
+        // plugin pins it when dialing those.
         let dir = std::path::Path::new(dir);
         config = config.tls(go_plugin::tls::server_config_from_pem_files(
             &dir.join("cert.pem"),
             &dir.join("key.pem"),
         )?);
+        let pem = std::fs::read_to_string(dir.join("cert.pem"))
+            .map_err(|e| go_plugin::Error::io("reading cert.pem", e))?;
+        let pinned = go_plugin::tls::parse_pem_certificates(&pem)?;
+        config = config.broker_client_tls(go_plugin::tls::pinned_client_config(pinned)?);
     }
     Ok(config)
 }

@@ -138,20 +138,13 @@ fn pem(label: &str, der: &[u8]) -> String {
 }
 
 /// A TLS server configuration from PEM files (non-automatic TLS, go-plugin's `TLSProvider`):
-/// no client certificate required, ALPN `h2`.
+/// no client certificate required, ALPN `h2`. To require one, see
+/// [`server_config_requiring_client_certs`].
 pub fn server_config_from_pem_files(
     cert: &std::path::Path,
     key: &std::path::Path,
 ) -> Result<rustls::ServerConfig, Error> {
-    let certs = CertificateDer::pem_file_iter(cert)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| Error::Tls(format!("reading certificates from {}: {e}", cert.display())))?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
-        Error::Tls(format!(
-            "reading the private key from {}: {e}",
-            key.display()
-        ))
-    })?;
+    let (certs, key) = read_cert_and_key(cert, key)?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(tls_err("TLS versions"))?
@@ -160,6 +153,59 @@ pub fn server_config_from_pem_files(
         .map_err(tls_err("loading the certificate"))?;
     config.alpn_protocols = vec![ALPN_H2.to_vec()];
     Ok(config)
+}
+
+/// A TLS server configuration from PEM files that **requires** a client certificate signed by
+/// one of the CA certificates in `client_ca` (go-plugin's `TLSProvider` with
+/// `ClientAuth: RequireAndVerifyClientCert`); ALPN `h2`. A host without such a certificate is
+/// refused during the handshake.
+pub fn server_config_requiring_client_certs(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    client_ca: &std::path::Path,
+) -> Result<rustls::ServerConfig, Error> {
+    let (certs, key) = read_cert_and_key(cert, key)?;
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in read_certs(client_ca)? {
+        roots
+            .add(ca)
+            .map_err(|e| Error::Tls(format!("a CA certificate in {}: {e}", client_ca.display())))?;
+    }
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| Error::Tls(format!("client certificate verification: {e}")))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(tls_err("TLS versions"))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certs, key)
+        .map_err(tls_err("loading the certificate"))?;
+    config.alpn_protocols = vec![ALPN_H2.to_vec()];
+    Ok(config)
+}
+
+fn read_certs(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| Error::Tls(format!("reading certificates from {}: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(Error::Tls(format!("no certificate in {}", path.display())));
+    }
+    Ok(certs)
+}
+
+type CertAndKey = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn read_cert_and_key(cert: &std::path::Path, key: &std::path::Path) -> Result<CertAndKey, Error> {
+    let certs = read_certs(cert)?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        Error::Tls(format!(
+            "reading the private key from {}: {e}",
+            key.display()
+        ))
+    })?;
+    Ok((certs, key))
 }
 
 /// A TLS client configuration that trusts exactly `trusted` (pinned, CA flag ignored), without a
@@ -396,6 +442,92 @@ mod tests {
         );
         assert!(pem.lines().all(|l| l.len() <= 64));
         assert_eq!(parse_pem_certificates(&pem).unwrap(), vec![id.cert.clone()]);
+    }
+
+    /// A CA, and a client certificate it signed (key as PKCS#8 DER).
+    fn ca_and_client() -> (rcgen::Certificate, rcgen::Certificate, KeyPair) {
+        let ca_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "test CA");
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
+        let client_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut client_params = CertificateParams::new(vec!["host".to_string()]).unwrap();
+        client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let client = client_params.signed_by(&client_key, &issuer).unwrap();
+        (ca, client, client_key)
+    }
+
+    /// Whether a TLS handshake between the two configurations succeeds.
+    async fn handshake(server: rustls::ServerConfig, client: rustls::ClientConfig) -> bool {
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+        let name = ServerName::try_from("localhost").unwrap();
+        let (accepted, connected) = tokio::join!(acceptor.accept(b), connector.connect(name, a));
+        match (accepted, connected) {
+            (Ok(_), Ok(mut stream)) => {
+                // TLS 1.3: a refused client certificate shows on the client's first read.
+                use tokio::io::AsyncReadExt;
+                let mut byte = [0u8; 1];
+                !matches!(
+                    tokio::time::timeout(
+                        std::time::Duration::from_millis(200),
+                        stream.read(&mut byte)
+                    )
+                    .await,
+                    Ok(Err(_))
+                )
+            }
+            _ => false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_config_with_a_client_ca_requires_a_certificate_it_signed() {
+        let server_id = Identity::generate().unwrap();
+        let (ca, client, client_key) = ca_and_client();
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        std::fs::write(path("cert.pem"), server_id.cert_pem()).unwrap();
+        std::fs::write(path("key.pem"), server_id.key_pem()).unwrap();
+        std::fs::write(path("ca.pem"), ca.pem()).unwrap();
+        let server = || {
+            server_config_requiring_client_certs(
+                &path("cert.pem"),
+                &path("key.pem"),
+                &path("ca.pem"),
+            )
+            .unwrap()
+        };
+        let with_cert = pinned_client(
+            vec![server_id.cert.clone()],
+            Some(&Identity {
+                cert: client.der().clone(),
+                key: PrivateKeyDer::Pkcs8(client_key.serialize_der().into()),
+            }),
+            provider(),
+        )
+        .unwrap();
+        assert!(
+            handshake(server(), with_cert).await,
+            "a client the CA signed"
+        );
+        let without = pinned_client_config(vec![server_id.cert.clone()]).unwrap();
+        assert!(
+            !handshake(server(), without).await,
+            "a client without a certificate"
+        );
+        let stranger = Identity::generate().unwrap();
+        let wrong =
+            pinned_client(vec![server_id.cert.clone()], Some(&stranger), provider()).unwrap();
+        assert!(
+            !handshake(server(), wrong).await,
+            "a client the CA did not sign"
+        );
     }
 
     #[test]

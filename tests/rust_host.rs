@@ -213,27 +213,53 @@ async fn item20_24_25_automtls_with_a_go_plugin() {
     kill_and_check(&host).await;
 }
 
-/// The server certificate the Go helper's explicit-TLS modes present (`TestClusterServerCert` in
-/// go-plugin's plugin_test.go, read from the module cache through `target/go/go-plugin-src`).
+/// A PEM constant of go-plugin's plugin_test.go (read from the module cache through
+/// `target/go/go-plugin-src`): the helper's explicit-TLS modes present `TestClusterServerCert`,
+/// whose key is `TestClusterServerKey`.
+fn plugin_test_pem(constant: &str) -> String {
+    let source = std::fs::read_to_string(go_subject("go-plugin-src/plugin_test.go")).unwrap();
+    let opening = format!("{constant} = `");
+    let start = source
+        .find(&opening)
+        .unwrap_or_else(|| panic!("{constant} in plugin_test.go"))
+        + opening.len();
+    let end = source[start..].find('`').unwrap() + start;
+    source[start..end]
+        .lines()
+        .map(|l| l.trim().to_string() + "\n")
+        .collect()
+}
+
 fn helper_server_cert() -> rustls::pki_types::CertificateDer<'static> {
     use rustls::pki_types::pem::PemObject;
-    let source = std::fs::read_to_string(go_subject("go-plugin-src/plugin_test.go")).unwrap();
-    let start = source
-        .find("TestClusterServerCert = `")
-        .expect("TestClusterServerCert in plugin_test.go");
-    let pem: String = source[start..]
-        .lines()
-        .skip_while(|l| !l.contains("BEGIN CERTIFICATE"))
-        .take_while(|l| !l.contains("END CERTIFICATE"))
-        .map(|l| {
-            l.trim()
-                .trim_start_matches("TestClusterServerCert = `")
-                .to_string()
-                + "\n"
-        })
-        .collect::<String>()
-        + "-----END CERTIFICATE-----\n";
+    let pem = plugin_test_pem("TestClusterServerCert");
     rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).unwrap()
+}
+
+/// Under explicit TLS the host's brokered servers use TLS too: the Go helper dials them with its
+/// one `tls.Config` (RootCAs: the test cluster CA, ServerName 127.0.0.1), so the host serves with
+/// the test cluster's server certificate; without a broker server configuration the host refuses
+/// to serve in plaintext.
+#[tokio::test]
+async fn explicit_tls_covers_the_hosts_brokered_servers_with_the_go_helper() {
+    let dir = short_tempdir();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, plugin_test_pem("TestClusterServerCert")).unwrap();
+    std::fs::write(&key, plugin_test_pem("TestClusterServerKey")).unwrap();
+    let client = || go_plugin::tls::pinned_client_config(vec![helper_server_cert()]).unwrap();
+    let server = go_plugin::tls::server_config_from_pem_files(&cert, &key).unwrap();
+    let host = Host::new(
+        helper_host("test-grpc-tls")
+            .tls(client())
+            .broker_server_tls(server),
+    );
+    bidirectional(&host).await.unwrap();
+    kill_and_check(&host).await;
+
+    let host = Host::new(helper_host("test-grpc-tls").tls(client()));
+    let err = bidirectional(&host).await.unwrap_err().to_string();
+    assert!(err.contains("HostConfig::broker_server_tls"), "{err}");
+    kill_and_check(&host).await;
 }
 
 #[tokio::test]

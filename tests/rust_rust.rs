@@ -81,10 +81,24 @@ async fn explicit_tls_on_both_sides() {
     let tls_dir = dir.path().to_str().unwrap();
     let client_tls = go_plugin::tls::pinned_client_config(vec![identity.cert.clone()]).unwrap();
     double_and_kill(
-        Host::new(host_config(&["--tls-dir", tls_dir]).tls(client_tls)),
+        Host::new(host_config(&["--tls-dir", tls_dir]).tls(client_tls.clone())),
         Network::Unix,
     )
     .await;
+    // Brokered connections both ways use TLS too: the host serves with the same certificate,
+    // which the plugin pins.
+    let server_tls = go_plugin::tls::server_config_from_pem_files(
+        &dir.path().join("cert.pem"),
+        &dir.path().join("key.pem"),
+    )
+    .unwrap();
+    let host = Host::new(
+        host_config(&["--tls-dir", tls_dir])
+            .tls(client_tls)
+            .broker_server_tls(server_tls),
+    );
+    bidirectional(&host).await.unwrap();
+    host.kill().await;
     // A host without TLS cannot talk to it.
     let host = Host::new(host_config(&["--tls-dir", tls_dir]));
     assert!(host.ping().await.is_err());

@@ -48,13 +48,16 @@ use crate::rendezvous::Rendezvous;
 pub const MAX_ANNOUNCED_ADDRESS: usize = 4096;
 
 /// TLS for brokered connections: the server side is used by `accept_and_serve`, the client side by
-/// `dial`. AutoMTLS fills both; explicit TLS only the side the user configured.
+/// `dial`. AutoMTLS fills both; explicit TLS the sides the user configured.
 #[derive(Clone, Debug, Default)]
 pub struct BrokerTls {
     /// Used when this side accepts.
     pub server: Option<Arc<rustls::ServerConfig>>,
     /// Used when this side dials.
     pub client: Option<Arc<rustls::ClientConfig>>,
+    /// The main connection uses TLS, so brokered ones must too: a side without the
+    /// configuration it needs refuses (an error naming the setter) instead of going plaintext.
+    pub required: bool,
 }
 
 /// One side's broker (go-plugin's `GRPCBroker`). Cheap to clone.
@@ -116,6 +119,13 @@ impl GrpcBroker {
     /// it until the broker closes (go-plugin's `AcceptAndServe`). Returns once the announcement is
     /// sent; serving continues in the background.
     pub async fn accept_and_serve(&self, id: u32, routes: Routes) -> Result<(), Error> {
+        if self.inner.tls.required && self.inner.tls.server.is_none() {
+            return Err(Error::Config(format!(
+                "cannot serve broker id {id}: the plugin connection uses TLS, and brokered \
+                 servers would be plaintext; give a TLS server configuration for them \
+                 (HostConfig::broker_server_tls on a host)"
+            )));
+        }
         if let Some(mux) = self.inner.mux.get() {
             let streams = mux.listen(id);
             let incoming = with_tls(streams, self.inner.tls.server.clone());
@@ -157,6 +167,13 @@ impl GrpcBroker {
     /// Connects to the server the other side announced under `id`, waiting up to 5 s for the
     /// announcement (go-plugin's `Dial`).
     pub async fn dial(&self, id: u32) -> Result<Channel, Error> {
+        if self.inner.tls.required && self.inner.tls.client.is_none() {
+            return Err(Error::Config(format!(
+                "cannot dial broker id {id}: the plugin connection uses TLS, and the brokered \
+                 one would be plaintext; give a TLS client configuration for it \
+                 (ServeConfig::broker_client_tls in a plugin)"
+            )));
+        }
         if let Some(mux) = self.inner.mux.get() {
             let stream = mux.knock_and_open(id, &self.inner.outgoing).await?;
             let stream = Arc::new(Mutex::new(Some(stream)));

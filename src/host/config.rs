@@ -126,6 +126,7 @@ pub struct HostConfig {
     pub(crate) auto_mtls: bool,
     pub(crate) multiplex: bool,
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) broker_server_tls: Option<Arc<rustls::ServerConfig>>,
     pub(crate) start_timeout: Duration,
     pub(crate) skip_host_env: bool,
     pub(crate) unix_socket: Option<UnixSocketConfig>,
@@ -151,6 +152,7 @@ impl HostConfig {
             auto_mtls: false,
             multiplex: false,
             tls: None,
+            broker_server_tls: None,
             start_timeout: Duration::from_secs(60),
             skip_host_env: false,
             unix_socket: None,
@@ -224,6 +226,16 @@ impl HostConfig {
     pub fn tls(mut self, mut config: rustls::ClientConfig) -> Self {
         crate::tls::with_alpn_h2(&mut config.alpn_protocols);
         self.tls = Some(Arc::new(config));
+        self
+    }
+
+    /// The TLS server configuration for the servers this host serves through the broker when it
+    /// uses [`HostConfig::tls`] (go-plugin uses its one `tls.Config` both ways; the plugin then
+    /// dials them with its own TLS configuration). Without it, `accept_and_serve` fails under
+    /// explicit TLS rather than serve in plaintext. ALPN `h2` is added when missing.
+    pub fn broker_server_tls(mut self, mut config: rustls::ServerConfig) -> Self {
+        crate::tls::with_alpn_h2(&mut config.alpn_protocols);
+        self.broker_server_tls = Some(Arc::new(config));
         self
     }
 

@@ -148,7 +148,11 @@ impl Host {
                     let trusted = vec![cert.clone().into()];
                     let server = Some(Arc::new(mtls_server_config(own, trusted.clone())?));
                     let client = Some(Arc::new(mtls_client_config(own, trusted)?));
-                    BrokerTls { server, client }
+                    BrokerTls {
+                        server,
+                        client,
+                        required: true,
+                    }
                 }
                 (Some(_), None) => {
                     return Err(Error::Tls(
@@ -158,8 +162,9 @@ impl Host {
                     ))
                 }
                 (None, _) => BrokerTls {
-                    server: None,
+                    server: config.broker_server_tls.clone(),
                     client: config.tls.clone(),
+                    required: config.tls.is_some(),
                 },
             };
             Ok((line, tls))
@@ -250,8 +255,9 @@ impl Host {
             address: reattach.address,
             protocol: reattach.protocol,
             broker_tls: BrokerTls {
-                server: None,
+                server: config.broker_server_tls.clone(),
                 client: config.tls.clone(),
+                required: config.tls.is_some(),
             },
             multiplex: false,
             tls: config.tls,

@@ -160,6 +160,7 @@ pub struct ServeConfig {
     pub(crate) handshake: HandshakeConfig,
     pub(crate) versions: BTreeMap<u32, PluginSet>,
     pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
+    pub(crate) broker_client_tls: Option<Arc<rustls::ClientConfig>>,
     pub(crate) listener: ListenerKind,
 }
 
@@ -170,6 +171,7 @@ impl ServeConfig {
             handshake,
             versions: BTreeMap::new(),
             tls: None,
+            broker_client_tls: None,
             listener: ListenerKind::Auto,
         }
     }
@@ -194,6 +196,16 @@ impl ServeConfig {
     pub fn tls(mut self, mut config: rustls::ServerConfig) -> Self {
         crate::tls::with_alpn_h2(&mut config.alpn_protocols);
         self.tls = Some(Arc::new(config));
+        self
+    }
+
+    /// The TLS client configuration for dialing the host's brokered servers when this plugin
+    /// uses [`ServeConfig::tls`] (go-plugin uses its one `tls.Config` both ways: its `RootCAs`
+    /// then verify the host's brokered servers). Without it, dialing a host-served broker id fails
+    /// rather than connect in plaintext. ALPN `h2` is added when missing.
+    pub fn broker_client_tls(mut self, mut config: rustls::ClientConfig) -> Self {
+        crate::tls::with_alpn_h2(&mut config.alpn_protocols);
+        self.broker_client_tls = Some(Arc::new(config));
         self
     }
 

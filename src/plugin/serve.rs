@@ -153,6 +153,7 @@ async fn prepare(
         handshake,
         mut versions,
         tls,
+        broker_client_tls,
         listener,
     } = config;
     let version = negotiate_version(&env.host_versions, versions.keys().copied())
@@ -172,7 +173,8 @@ async fn prepare(
             Some(user.clone()),
             BrokerTls {
                 server: Some(user),
-                client: None,
+                client: broker_client_tls,
+                required: true,
             },
             None,
         ),
@@ -216,6 +218,7 @@ fn auto_mtls(host_pem: &str) -> Result<(BrokerTls, Vec<u8>), Error> {
     let tls = BrokerTls {
         server: Some(Arc::new(mtls_server_config(&own, trusted.clone())?)),
         client: Some(Arc::new(mtls_client_config(&own, trusted)?)),
+        required: true,
     };
     Ok((tls, own.cert.to_vec()))
 }
