@@ -22,7 +22,9 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::checksum::VerifiedExecutable;
 use super::config::{LogHook, Sink};
+use super::exec_verified::exec_verified;
 use crate::error::Error;
 use crate::log::{LogEntry, StderrClassifier};
 
@@ -439,7 +441,8 @@ pub(crate) fn prepare_command(
     skip_host_env: bool,
     vars: Vec<(String, String)>,
     own_group: bool,
-) -> tokio::process::Command {
+    verified: Option<VerifiedExecutable>,
+) -> Result<tokio::process::Command, Error> {
     for name in INHERITED_PLUGIN_VARIABLES {
         let set_by_command = command.get_envs().any(|(k, _)| k == name);
         if !set_by_command && !vars.iter().any(|(k, _)| k == name) {
@@ -458,21 +461,39 @@ pub(crate) fn prepare_command(
         command.envs(own);
     }
     command.envs(vars);
-    tokio::process::Command::from(command)
+    if let Some(verified) = verified {
+        exec_verified(&mut command, verified)?;
+    }
+    Ok(tokio::process::Command::from(command))
 }
 
-/// The executable a command will run: a path as given, or a bare name looked up in `PATH`.
-pub(crate) fn resolve_program(program: &Path) -> PathBuf {
-    if program.components().count() > 1 {
-        return program.to_path_buf();
+/// The executable `command` will run, found as its `exec` finds it: a path containing `/` as
+/// given, relative to the command's current directory when it has one; a bare name looked up
+/// in the command's `PATH` (its own when it sets one, else the host's), relative entries again
+/// from the command's current directory. A name found nowhere is returned as given.
+pub(crate) fn resolve_program(command: &std::process::Command) -> PathBuf {
+    let program = Path::new(command.get_program());
+    let from_cwd = |path: &Path| match command.get_current_dir() {
+        Some(dir) if path.is_relative() => dir.join(path),
+        _ => path.to_path_buf(),
+    };
+    if program.as_os_str().as_encoded_bytes().contains(&b'/') {
+        return from_cwd(program);
     }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(program))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or_else(|| program.to_path_buf())
+    let own_path = command
+        .get_envs()
+        .find(|(k, _)| *k == "PATH")
+        .map(|(_, v)| v.map(|v| v.to_owned()));
+    let path = match own_path {
+        Some(set) => set,
+        None => std::env::var_os("PATH"),
+    };
+    path.and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| from_cwd(&d.join(program)))
+            .find(|p| p.is_file())
+    })
+    .unwrap_or_else(|| program.to_path_buf())
 }
 
 #[cfg(test)]

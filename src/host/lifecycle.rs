@@ -599,16 +599,39 @@ mod tests {
     }
 
     #[test]
-    fn bare_program_names_are_found_in_path() {
-        assert!(resolve_program(Path::new("sh")).is_absolute());
-        assert_eq!(resolve_program(Path::new("./x")), PathBuf::from("./x"));
+    fn programs_are_found_as_the_commands_exec_finds_them() {
+        let command = |program: &str| std::process::Command::new(program);
+        assert!(resolve_program(&command("sh")).is_absolute());
+        assert_eq!(resolve_program(&command("./x")), PathBuf::from("./x"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("bin")).unwrap();
+        std::fs::write(dir.path().join("bin/only-here"), b"").unwrap();
+        // The command's own PATH, a relative entry taken from its current directory.
+        let mut own = command("only-here");
+        own.env("PATH", "bin").current_dir(dir.path());
+        assert_eq!(resolve_program(&own), dir.path().join("bin/only-here"));
+        // A relative path from its current directory.
+        let mut relative = command("bin/only-here");
+        relative.current_dir(dir.path());
+        assert_eq!(resolve_program(&relative), dir.path().join("bin/only-here"));
+        // PATH removed: the name stays as given.
+        let mut none = command("sh");
+        none.env_remove("PATH");
+        assert_eq!(resolve_program(&none), PathBuf::from("sh"));
     }
 
     #[test]
     fn skip_host_env_keeps_only_the_commands_own_variables_and_go_plugins() {
         let mut command = std::process::Command::new("true");
         command.env("OWN", "1");
-        let prepared = prepare_command(command, true, vec![("COOKIE".into(), "v".into())], true);
+        let prepared = prepare_command(
+            command,
+            true,
+            vec![("COOKIE".into(), "v".into())],
+            true,
+            None,
+        )
+        .unwrap();
         let envs: Vec<_> = prepared
             .as_std()
             .get_envs()

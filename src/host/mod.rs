@@ -36,6 +36,7 @@ mod checksum;
 pub mod config;
 mod death_signal;
 mod discover;
+mod exec_verified;
 mod launch;
 mod lifecycle;
 mod start;

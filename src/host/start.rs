@@ -51,7 +51,7 @@ impl Host {
         mut config: HostConfig,
         command: std::process::Command,
     ) -> Result<Running, Error> {
-        let program = resolve_program(command.get_program().as_ref());
+        let program = resolve_program(&command);
         if config.auto_mtls && config.tls.is_some() {
             return Err(Error::Config(
                 "both AutoMTLS and a TLS configuration were given: AutoMTLS makes its own \
@@ -60,13 +60,18 @@ impl Host {
                     .into(),
             ));
         }
-        if let Some(expected) = config.checksum.clone() {
+        let verified = match config.checksum.clone() {
             // Off the runtime's workers: a provider binary can be hundreds of MB.
-            let path = program.clone();
-            tokio::task::spawn_blocking(move || checksum::verify(&path, &expected))
-                .await
-                .map_err(|e| Error::Config(format!("error verifying checksum: {e}")))??;
-        }
+            Some(expected) => {
+                let path = program.clone();
+                let verified =
+                    tokio::task::spawn_blocking(move || checksum::open_verified(&path, &expected))
+                        .await
+                        .map_err(|e| Error::Config(format!("error verifying checksum: {e}")))??;
+                Some(verified)
+            }
+            None => None,
+        };
         let versions: Vec<u32> = if config.versions.is_empty() {
             vec![config.handshake.protocol_version]
         } else {
@@ -93,11 +98,12 @@ impl Host {
             socket_dir: socket_dir.clone(),
         };
         let temp_dir = plugin_temp_dir(&command, config.skip_host_env);
-        let command = prepare_command(
+        let prepared = prepare_command(
             command,
             config.skip_host_env,
             env.variables(),
             config.own_process_group,
+            verified,
         );
         tracing::debug!(target: "go_plugin", path = %program.display(), "starting plugin");
         let outputs = StderrOutputs {
@@ -109,7 +115,17 @@ impl Host {
             hook: config.log_hook.take(),
             max_json_line: config.max_log_json_line,
         };
-        let mut process = launch(command, outputs, config.own_process_group).await?;
+        let launched = match prepared {
+            Ok(command) => launch(command, outputs, config.own_process_group).await,
+            Err(e) => Err(e),
+        };
+        let mut process = match launched {
+            Ok(process) => process,
+            Err(e) => {
+                remove_socket_dir(socket_dir.as_deref());
+                return Err(e);
+            }
+        };
         let (mut exit, host_exited, status) = (
             process.exit.clone(),
             self.inner.exited.clone(),

@@ -236,3 +236,58 @@ fn kill_during_a_start_ends_it_and_every_failed_start_says_later_what_happened()
         host.kill().await;
     });
 }
+
+#[test]
+fn a_plugin_swapped_after_its_check_never_runs() {
+    // The path is replaced by another program while the checked file is being hashed (a large
+    // file keeps the hash busy; the case waits until the host has it open). Executing the path
+    // again would run the replacement unchecked; the host executes the file it hashed.
+    let case = Case::new();
+    case.run(Duration::from_secs(60), async {
+        let plugin = case.file("plugin-big");
+        std::fs::copy(rust_example("fault_plugin"), &plugin).unwrap();
+        // Zeros after the ELF image change nothing when it runs, and make hashing take a while.
+        std::fs::File::options()
+            .write(true)
+            .open(&plugin)
+            .unwrap()
+            .set_len(1 << 30)
+            .unwrap();
+        let digest = sha256_file(&plugin).unwrap();
+        // A new status-change time, so that the host hashes it again rather than recall it.
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let impostor = case.file("impostor");
+        std::fs::write(
+            &impostor,
+            "#!/bin/sh\n: > \"$FAULT_PID_DIR/$$\"\n: > \"$FAULT_DONE_FILE.impostor\"\nexec sleep 300\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&impostor, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+
+        let host = Host::new(
+            case.host_for(case.command_of(&plugin, "serve"))
+                .checksum_sha256(digest),
+        );
+        let starting = tokio::spawn({
+            let host = host.clone();
+            async move { host.start().await }
+        });
+        let opened = || open_fds().values().any(|target| target == &plugin.display().to_string());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !opened() {
+            assert!(Instant::now() < deadline, "the host never opened the plugin to hash it");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        std::fs::rename(&impostor, &plugin).unwrap();
+        starting.await.unwrap().unwrap();
+        host.ping().await.unwrap();
+        assert!(
+            !case.file("done.impostor").exists(),
+            "the program swapped in after the check ran"
+        );
+        host.kill().await;
+    });
+}
