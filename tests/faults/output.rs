@@ -2,6 +2,46 @@
 
 use super::*;
 
+/// A `kB` figure of this process's `/proc/self/status` (`VmRSS`, `VmHWM`), in MiB.
+fn status_mib(field: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/self/status"));
+    kib / 1024.0
+}
+
+/// Resets this process's peak RSS (`VmHWM`) to its current RSS (Linux `clear_refs`, value 5).
+fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+}
+
+/// The rise of this process's peak RSS from the moment it is made: the host's memory cost of a
+/// flood (printed for the README's figures, bounded by each case).
+struct PeakRss {
+    before: f64,
+}
+
+impl PeakRss {
+    fn start() -> PeakRss {
+        let before = status_mib("VmRSS");
+        reset_peak_rss();
+        PeakRss { before }
+    }
+
+    /// Prints the rise under `name` and checks it stays under `limit_mib`.
+    fn check(&self, name: &str, limit_mib: f64) {
+        let rise = status_mib("VmHWM") - self.before;
+        println!("{name}: host peak RSS rise {:.0} MiB", rise.max(0.0));
+        assert!(
+            rise < limit_mib,
+            "{name}: the host's peak RSS rose by {rise:.0} MiB"
+        );
+    }
+}
+
 #[test]
 fn a_10_mib_log_line_arrives_intact() {
     let case = Case::new();
@@ -40,17 +80,20 @@ fn a_20_mib_stderr_line_passes_through_whole_and_is_logged_in_16_mib_pieces() {
     let case = Case::new();
     case.run(Duration::from_secs(30), async {
         let (raw, logs) = (Buffer::default(), Logs::default());
+        let expected = pattern(2 * LONG_LINE);
+        let peak = PeakRss::start();
         let host = Host::new(
             case.host("huge-stderr-line")
                 .stderr(raw.clone())
                 .on_log(logs.hook()),
         );
         host.start().await.unwrap();
-        let expected = pattern(2 * LONG_LINE);
         eventually(Duration::from_secs(20), "the whole line", || {
             raw.0.lock().unwrap().len() > expected.len()
         })
         .await;
+        // The test keeps the line twice (raw sink, log entries): about 50 MiB of the rise.
+        peak.check("huge-stderr-line (20 MiB, kept twice by the test)", 128.0);
         assert!(
             raw.bytes() == format!("{expected}\n").into_bytes(),
             "the raw line arrived changed"
@@ -101,6 +144,7 @@ fn stdout_flood_after_the_handshake_never_blocks_the_plugin() {
     // Captured stdout (GRPCStdio) with no sink on the host: drained and dropped.
     let case = Case::new();
     case.run(Duration::from_secs(40), async {
+        let peak = PeakRss::start();
         let host = Host::new(case.host("flood-stdout"));
         let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
         let done = case.file("done");
@@ -109,6 +153,7 @@ fn stdout_flood_after_the_handshake_never_blocks_the_plugin() {
         })
         .await;
         assert_eq!(double(&mut test, 21).await, 42);
+        peak.check("flood-stdout (64 MiB through GRPCStdio)", 48.0);
         drop(test);
         host.kill().await;
         assert!(host.exit_status().unwrap().success());
@@ -117,6 +162,7 @@ fn stdout_flood_after_the_handshake_never_blocks_the_plugin() {
     // The real stdout (a plugin writing after its handshake line): drained by the host.
     let case = Case::new();
     case.run(Duration::from_secs(40), async {
+        let peak = PeakRss::start();
         let host = Host::new(case.host("flood-raw-stdout"));
         host.start().await.unwrap();
         let done = case.file("done");
@@ -124,24 +170,9 @@ fn stdout_flood_after_the_handshake_never_blocks_the_plugin() {
             done.exists()
         })
         .await;
+        peak.check("flood-raw-stdout (64 MiB on the real stdout)", 48.0);
         host.kill().await;
     });
-}
-
-/// A `kB` figure of this process's `/proc/self/status` (`VmRSS`, `VmHWM`), in MiB.
-fn status_mib(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} in /proc/self/status"));
-    kib / 1024.0
-}
-
-/// Resets this process's peak RSS (`VmHWM`) to its current RSS (Linux `clear_refs`, value 5).
-fn reset_peak_rss() {
-    std::fs::write("/proc/self/clear_refs", "5").unwrap();
 }
 
 #[test]
@@ -152,8 +183,7 @@ fn a_16_mib_json_array_on_stderr_is_not_parsed_and_costs_little_memory() {
     case.run(Duration::from_secs(30), async {
         let longest = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let seen = longest.clone();
-        let before = status_mib("VmRSS");
-        reset_peak_rss();
+        let peak = PeakRss::start();
         let host = Host::new(case.host("json-bomb-stderr-line").on_log(move |_, entry| {
             seen.fetch_max(entry.message.len(), std::sync::atomic::Ordering::SeqCst);
         }));
@@ -162,12 +192,7 @@ fn a_16_mib_json_array_on_stderr_is_not_parsed_and_costs_little_memory() {
             longest.load(std::sync::atomic::Ordering::SeqCst) >= 16 << 20
         })
         .await;
-        let rise = status_mib("VmHWM") - before;
-        println!("json-bomb-stderr-line: host peak RSS rise {rise:.0} MiB");
-        assert!(
-            rise < 160.0,
-            "the host's peak RSS rose by {rise:.0} MiB for one 16 MiB stderr line"
-        );
+        peak.check("json-bomb-stderr-line (16 MiB `[0,0,…]`)", 160.0);
         host.kill().await;
     });
 }
