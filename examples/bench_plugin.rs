@@ -13,9 +13,9 @@ use std::time::Instant;
 
 use go_plugin::handshake::HandshakeConfig;
 use go_plugin::plugin::{serve, GrpcBroker, PluginSet, ServeConfig};
-use go_plugin::proto::bench::bench_client::BenchClient;
-use go_plugin::proto::bench::bench_server::{Bench, BenchServer};
-use go_plugin::proto::bench::{BrokerId, Count, DownloadRequest, Payload};
+use go_plugin_schemas::bench::bench_client::BenchClient;
+use go_plugin_schemas::bench::bench_server::{Bench, BenchServer};
+use go_plugin_schemas::bench::{BrokerId, Count, DownloadRequest, Payload};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 

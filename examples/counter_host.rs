@@ -9,9 +9,9 @@
 
 use go_plugin::handshake::HandshakeConfig;
 use go_plugin::host::{ClientSet, Host, HostConfig};
-use go_plugin::proto::counter::add_helper_server::{AddHelper, AddHelperServer};
-use go_plugin::proto::counter::counter_client::CounterClient;
-use go_plugin::proto::counter::{GetRequest, PutRequest, SumRequest, SumResponse};
+use go_plugin_schemas::counter::add_helper_server::{AddHelper, AddHelperServer};
+use go_plugin_schemas::counter::counter_client::CounterClient;
+use go_plugin_schemas::counter::{GetRequest, PutRequest, SumRequest, SumResponse};
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 

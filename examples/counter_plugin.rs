@@ -5,9 +5,9 @@
 
 use go_plugin::handshake::HandshakeConfig;
 use go_plugin::plugin::{serve, GrpcBroker, PluginSet, Reflected, ServeConfig};
-use go_plugin::proto::counter::add_helper_client::AddHelperClient;
-use go_plugin::proto::counter::counter_server::{Counter, CounterServer};
-use go_plugin::proto::counter::{
+use go_plugin_schemas::counter::add_helper_client::AddHelperClient;
+use go_plugin_schemas::counter::counter_server::{Counter, CounterServer};
+use go_plugin_schemas::counter::{
     Empty, GetRequest, GetResponse, PutRequest, SumRequest, FILE_DESCRIPTOR_SET,
 };
 use tonic::{Request, Response, Status};

@@ -40,10 +40,10 @@ use std::time::Duration;
 use go_plugin::handshake::{HandshakeConfig, HandshakeLine, Network, Protocol};
 use go_plugin::host::{ClientSet, Host, HostConfig};
 use go_plugin::plugin::{serve, GrpcBroker, PluginSet, ServeConfig};
-use go_plugin::proto::grpctest::test_client::TestClient;
-use go_plugin::proto::grpctest::test_server::{Test, TestServer};
-use go_plugin::proto::grpctest::*;
 use go_plugin::tls::{mtls_server_config, parse_pem_certificates, Identity};
+use go_plugin_schemas::grpctest::test_client::TestClient;
+use go_plugin_schemas::grpctest::test_server::{Test, TestServer};
+use go_plugin_schemas::grpctest::*;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 

@@ -19,11 +19,11 @@ use go_plugin::handshake::HandshakeConfig;
 use go_plugin::plugin::{
     serve, serve_test, GrpcBroker, ListenerKind, PluginSet, Reflected, ServeConfig,
 };
-use go_plugin::proto::grpctest::ping_pong_client::PingPongClient;
-use go_plugin::proto::grpctest::ping_pong_server::{PingPong, PingPongServer};
-use go_plugin::proto::grpctest::print_kv_request::Value;
-use go_plugin::proto::grpctest::test_server::{Test, TestServer};
-use go_plugin::proto::grpctest::*;
+use go_plugin_schemas::grpctest::ping_pong_client::PingPongClient;
+use go_plugin_schemas::grpctest::ping_pong_server::{PingPong, PingPongServer};
+use go_plugin_schemas::grpctest::print_kv_request::Value;
+use go_plugin_schemas::grpctest::test_server::{Test, TestServer};
+use go_plugin_schemas::grpctest::*;
 use tokio::io::AsyncReadExt;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};

@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use go_plugin::handshake::{HandshakeConfig, Protocol};
 use go_plugin::host::{ClientSet, Host, HostConfig};
 use go_plugin::netrpc::RpcClient;
-use go_plugin::proto::kv::kv_client::KvClient;
-use go_plugin::proto::kv::{GetRequest, PutRequest};
+use go_plugin_schemas::kv::kv_client::KvClient;
+use go_plugin_schemas::kv::{GetRequest, PutRequest};
 use gobwire::{names, Interface};
 use tonic::transport::Channel;
 

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use go_plugin::handshake::HandshakeConfig;
 use go_plugin::netrpc::RpcServer;
 use go_plugin::plugin::{serve, PluginSet, Reflected, ServeConfig};
-use go_plugin::proto::kv::kv_server::{Kv, KvServer};
-use go_plugin::proto::kv::{Empty, GetRequest, GetResponse, PutRequest, FILE_DESCRIPTOR_SET};
+use go_plugin_schemas::kv::kv_server::{Kv, KvServer};
+use go_plugin_schemas::kv::{Empty, GetRequest, GetResponse, PutRequest, FILE_DESCRIPTOR_SET};
 use gobwire::Interface;
 use tonic::{Request, Response, Status};
 

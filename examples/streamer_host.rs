@@ -8,8 +8,8 @@
 
 use go_plugin::handshake::HandshakeConfig;
 use go_plugin::host::{ClientSet, Host, HostConfig};
-use go_plugin::proto::streamer::streamer_service_client::StreamerServiceClient;
-use go_plugin::proto::streamer::{configure, read, write};
+use go_plugin_schemas::streamer::streamer_service_client::StreamerServiceClient;
+use go_plugin_schemas::streamer::{configure, read, write};
 use tonic::transport::Channel;
 
 const TEXT: &[u8] = b"Lorem ipsum dolor sit amet";

@@ -8,8 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use go_plugin::handshake::HandshakeConfig;
 use go_plugin::plugin::{serve, PluginSet, Reflected, ServeConfig};
-use go_plugin::proto::streamer::streamer_service_server::{StreamerService, StreamerServiceServer};
-use go_plugin::proto::streamer::{configure, read, write, FILE_DESCRIPTOR_SET};
+use go_plugin_schemas::streamer::streamer_service_server::{
+    StreamerService, StreamerServiceServer,
+};
+use go_plugin_schemas::streamer::{configure, read, write, FILE_DESCRIPTOR_SET};
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 

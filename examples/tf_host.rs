@@ -20,9 +20,9 @@ use std::process::ExitCode;
 
 use go_plugin::host::{ClientSet, Host, HostConfig};
 use go_plugin::reattach::parse_tf_reattach_providers;
-use go_plugin::terraform::provider::{Plan, State};
-use go_plugin::terraform::schema::{Block, ProviderSchema};
-use go_plugin::terraform::{self, json, Provider, Type, Value};
+use go_plugin_terraform::provider::{Plan, State};
+use go_plugin_terraform::schema::{Block, ProviderSchema};
+use go_plugin_terraform::{self as terraform, json, Provider, Type, Value};
 use serde_json::Value as Json;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;

@@ -13,8 +13,10 @@
 use std::collections::BTreeMap;
 
 use go_plugin::plugin::{serve, serve_test, PluginSet, Reflected, ServeConfig};
-use go_plugin::proto::tfplugin6 as pb;
-use go_plugin::terraform::{self, json, msgpack, AttributePath, Diagnostic, Type, Value};
+use go_plugin_terraform::proto::tfplugin6 as pb;
+use go_plugin_terraform::{
+    self as terraform, json, msgpack, AttributePath, Diagnostic, Type, Value,
+};
 use pb::provider_server::{Provider, ProviderServer};
 use tonic::{Request, Response, Status};
 

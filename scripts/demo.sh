@@ -41,7 +41,7 @@ say "Rust host → Rust plugin: get hello (the value stored above)"
 echo "\$ KV_PROTO=grpc KV_PLUGIN=kv_plugin kv_host get hello"
 KV_PROTO=grpc KV_PLUGIN="$plugin" RUST_LOG=info "$rust_host" get hello
 
-# goplugin, the CLI built on the Rust host (cargo feature `cli`): inspect and call any plugin.
+# goplugin, the CLI built on the Rust host (crate go-plugin-cli): inspect and call any plugin.
 goplugin=$root/target/debug/goplugin
 provider=$root/target/go/providers/terraform-provider-time
 

@@ -9,11 +9,11 @@
 //! ```no_run
 //! use go_plugin::handshake::HandshakeConfig;
 //! use go_plugin::plugin::{serve, PluginSet, ServeConfig};
-//! use go_plugin::proto::kv::kv_server::{Kv, KvServer};
+//! use go_plugin_schemas::kv::kv_server::{Kv, KvServer};
 //! # #[derive(Default)] struct MyKv;
 //! # #[tonic::async_trait] impl Kv for MyKv {
-//! #   async fn get(&self, _: tonic::Request<go_plugin::proto::kv::GetRequest>) -> Result<tonic::Response<go_plugin::proto::kv::GetResponse>, tonic::Status> { unimplemented!() }
-//! #   async fn put(&self, _: tonic::Request<go_plugin::proto::kv::PutRequest>) -> Result<tonic::Response<go_plugin::proto::kv::Empty>, tonic::Status> { unimplemented!() }
+//! #   async fn get(&self, _: tonic::Request<go_plugin_schemas::kv::GetRequest>) -> Result<tonic::Response<go_plugin_schemas::kv::GetResponse>, tonic::Status> { unimplemented!() }
+//! #   async fn put(&self, _: tonic::Request<go_plugin_schemas::kv::PutRequest>) -> Result<tonic::Response<go_plugin_schemas::kv::Empty>, tonic::Status> { unimplemented!() }
 //! # }
 //!
 //! #[tokio::main]
@@ -72,8 +72,6 @@ pub mod plugin;
 pub mod proto;
 pub mod reattach;
 mod rendezvous;
-#[cfg(feature = "terraform")]
-pub mod terraform;
 pub mod tls;
 
 pub use error::{Error, Result};

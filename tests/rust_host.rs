@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 use go_plugin::handshake::{HandshakeConfig, Protocol};
 use go_plugin::host::{cleanup_hosts, sha256_file, ClientSet, Host, HostConfig, UnixSocketConfig};
 use go_plugin::log::LogEntry;
-use go_plugin::proto::grpctest::test_client::TestClient;
-use go_plugin::proto::grpctest::{
+use go_plugin_schemas::grpctest::test_client::TestClient;
+use go_plugin_schemas::grpctest::{
     print_kv_request, PrintKvRequest, PrintStdioRequest, TestRequest,
 };
-use go_plugin::proto::kv::kv_client::KvClient;
-use go_plugin::proto::kv::{GetRequest, PutRequest};
+use go_plugin_schemas::kv::kv_client::KvClient;
+use go_plugin_schemas::kv::{GetRequest, PutRequest};
 use support::*;
 use tonic::transport::Channel;
 
@@ -890,7 +890,7 @@ async fn item49_a_go_panic_is_logged_at_error_with_its_stack() {
     let logs = Logs::default();
     let host = Host::new(helper_host("test-grpc").on_log(logs.hook()));
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
-    let request = go_plugin::proto::grpctest::PanicRequest {
+    let request = go_plugin_schemas::grpctest::PanicRequest {
         message: "invalid foo bar".into(),
     };
     assert!(test.panic(request).await.is_err());

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use go_plugin::handshake::{HandshakeConfig, Network};
 use go_plugin::host::{ClientSet, Host, HostConfig};
 use go_plugin::log::LogEntry;
-use go_plugin::proto::grpctest::test_client::TestClient;
-use go_plugin::proto::grpctest::{print_kv_request, PrintKvRequest, PrintStdioRequest};
 use go_plugin::reattach::ReattachConfig;
+use go_plugin_schemas::grpctest::test_client::TestClient;
+use go_plugin_schemas::grpctest::{print_kv_request, PrintKvRequest, PrintStdioRequest};
 use support::*;
 use tonic::transport::Channel;
 

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use go_plugin::handshake::HandshakeConfig;
 use go_plugin::host::{ClientSet, Host, HostConfig};
-use go_plugin::proto::grpctest::test_client::TestClient;
-use go_plugin::proto::grpctest::TestRequest;
+use go_plugin_schemas::grpctest::test_client::TestClient;
+use go_plugin_schemas::grpctest::TestRequest;
 use support::*;
 use tonic::transport::Channel;
 

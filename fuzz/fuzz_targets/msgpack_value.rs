@@ -4,8 +4,8 @@
 //! value encodes again.
 #![no_main]
 
-use go_plugin::terraform::msgpack::{decode, encode};
-use go_plugin::terraform::Type;
+use go_plugin_terraform::msgpack::{decode, encode};
+use go_plugin_terraform::Type;
 use libfuzzer_sys::fuzz_target;
 
 const TYPES: [&str; 6] = [

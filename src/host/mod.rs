@@ -13,7 +13,7 @@
 //! ```no_run
 //! use go_plugin::handshake::HandshakeConfig;
 //! use go_plugin::host::{ClientSet, Host, HostConfig};
-//! use go_plugin::proto::kv::{kv_client::KvClient, GetRequest};
+//! use go_plugin_schemas::kv::{kv_client::KvClient, GetRequest};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let plugins = ClientSet::new().plugin("kv_grpc", |c| KvClient::new(c.channel()));

@@ -175,7 +175,7 @@ fn a_plugin_started_with_stderr_closed_serves_and_survives_a_panic() {
         let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
         assert_eq!(double(&mut test, 2).await, 4);
         let status = test
-            .panic(go_plugin::proto::grpctest::PanicRequest::default())
+            .panic(go_plugin_schemas::grpctest::PanicRequest::default())
             .await
             .unwrap_err();
         println!("panic with stderr closed: {status}");

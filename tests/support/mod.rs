@@ -191,10 +191,10 @@ pub fn log_entries(path: &Path) -> Vec<serde_json::Value> {
 /// a new broker id, call `Bidirectional` with it (the plugin dials it, pings, and serves its own
 /// PingPong), then dial the plugin's id and ping it.
 pub async fn bidirectional(host: &go_plugin::host::Host) -> Result<(), Box<dyn std::error::Error>> {
-    use go_plugin::proto::grpctest::ping_pong_client::PingPongClient;
-    use go_plugin::proto::grpctest::ping_pong_server::{PingPong, PingPongServer};
-    use go_plugin::proto::grpctest::test_client::TestClient;
-    use go_plugin::proto::grpctest::{BidirectionalRequest, PingRequest, PongResponse};
+    use go_plugin_schemas::grpctest::ping_pong_client::PingPongClient;
+    use go_plugin_schemas::grpctest::ping_pong_server::{PingPong, PingPongServer};
+    use go_plugin_schemas::grpctest::test_client::TestClient;
+    use go_plugin_schemas::grpctest::{BidirectionalRequest, PingRequest, PongResponse};
 
     struct Pong;
     #[tonic::async_trait]
@@ -316,10 +316,10 @@ pub fn dir_with_plugin(name: &str, plugin: &Path) -> tempfile::TempDir {
 
 /// `grpctest.Test/Double(n)`.
 pub async fn double(
-    test: &mut go_plugin::proto::grpctest::test_client::TestClient<tonic::transport::Channel>,
+    test: &mut go_plugin_schemas::grpctest::test_client::TestClient<tonic::transport::Channel>,
     n: i32,
 ) -> i32 {
-    let request = go_plugin::proto::grpctest::TestRequest { input: n };
+    let request = go_plugin_schemas::grpctest::TestRequest { input: n };
     test.double(request)
         .await
         .expect("Double")

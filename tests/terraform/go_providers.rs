@@ -246,7 +246,7 @@ async fn a_rejected_handshake_leaves_no_socket() {
     use std::sync::{Arc, Mutex};
     let announced = Arc::new(Mutex::new(None::<String>));
     let seen = announced.clone();
-    let config = HostConfig::new(go_plugin::terraform::handshake())
+    let config = HostConfig::new(go_plugin_terraform::handshake())
         .version(7, ClientSet::new())
         .command(std::process::Command::new(provider("time")))
         .on_log(move |_, entry| {

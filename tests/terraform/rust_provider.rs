@@ -5,8 +5,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use go_plugin::host::{ClientSet, Host, HostConfig};
-use go_plugin::proto::tfplugin6 as pb;
-use go_plugin::terraform;
+use go_plugin_terraform as terraform;
+use go_plugin_terraform::proto::tfplugin6 as pb;
 
 use super::support::{assert_process_gone, rust_example, short_tempdir};
 use super::{tf_host, tf_host_json};

@@ -1,4 +1,4 @@
-//! The project's own tfplugin5/6 schema files (`proto/terraform`) against upstream's, from the
+//! The project's own tfplugin5/6 schema files (`terraform/proto`) against upstream's, from the
 //! terraform-plugin-go module that `make go-subjects` links into `target/go`: every message, field,
 //! enum value and method must match, so the Rust provider and host speak exactly what Terraform and
 //! its SDKs speak.
@@ -13,19 +13,22 @@ use super::support::go_subject;
 /// (our file under `proto/`, upstream's file inside the terraform-plugin-go module)
 const SCHEMAS: [(&str, &str, &str); 2] = [
     (
-        "terraform/tfplugin5.proto",
+        "tfplugin5.proto",
         "tfprotov5/internal/tfplugin5",
         "tfplugin5.proto",
     ),
     (
-        "terraform/tfplugin6.proto",
+        "tfplugin6.proto",
         "tfprotov6/internal/tfplugin6",
         "tfplugin6.proto",
     ),
 ];
 
 fn ours(file: &str) -> prost_types::FileDescriptorProto {
-    schema_diff::compile(file, &Path::new(env!("CARGO_MANIFEST_DIR")).join("proto"))
+    schema_diff::compile(
+        file,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("terraform/proto"),
+    )
 }
 
 fn upstream(dir: &str, file: &str) -> prost_types::FileDescriptorProto {

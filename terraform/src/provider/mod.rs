@@ -1,7 +1,7 @@
 //! A host-side client for a running Terraform provider, in values rather than bytes.
 //!
 //! [`Provider::connect`] takes the gRPC channel of a provider launched (or reattached) with
-//! [`crate::host`] and the negotiated protocol version (5 or 6), and reads the provider's schema
+//! [`go_plugin::host`] and the negotiated protocol version (5 or 6), and reads the provider's schema
 //! once. Every later call names a resource type, data source or function; the client encodes
 //! [`Value`]s with that schema's type, and decodes the answers the same way. Error diagnostics
 //! fail the call ([`ProviderError::Diagnostics`]); warnings are kept for

@@ -316,8 +316,9 @@ mod tests {
 
     #[test]
     fn shapes_of_the_kv_messages() {
-        let pool = prost_reflect::DescriptorPool::decode(go_plugin::proto::kv::FILE_DESCRIPTOR_SET)
-            .unwrap();
+        let pool =
+            prost_reflect::DescriptorPool::decode(go_plugin_schemas::kv::FILE_DESCRIPTOR_SET)
+                .unwrap();
         let put = pool.get_message_by_name("proto.PutRequest").unwrap();
         assert_eq!(shape(&put, "proto"), ["key: string", "value: bytes"]);
         let service = pool.get_service_by_name("proto.KV").unwrap();

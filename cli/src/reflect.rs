@@ -246,8 +246,9 @@ mod tests {
 
     #[test]
     fn files_in_any_order_make_one_pool() {
-        let set = prost_types::FileDescriptorSet::decode(go_plugin::proto::kv::FILE_DESCRIPTOR_SET)
-            .unwrap();
+        let set =
+            prost_types::FileDescriptorSet::decode(go_plugin_schemas::kv::FILE_DESCRIPTOR_SET)
+                .unwrap();
         let mut files: Vec<Vec<u8>> = set.file.iter().map(|f| f.encode_to_vec()).collect();
         files.reverse();
         let pool = build_pool(files.iter()).unwrap();

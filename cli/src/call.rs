@@ -251,8 +251,9 @@ mod tests {
 
     #[test]
     fn json_requests_are_checked_against_the_descriptor() {
-        let pool = prost_reflect::DescriptorPool::decode(go_plugin::proto::kv::FILE_DESCRIPTOR_SET)
-            .unwrap();
+        let pool =
+            prost_reflect::DescriptorPool::decode(go_plugin_schemas::kv::FILE_DESCRIPTOR_SET)
+                .unwrap();
         let put = pool
             .get_service_by_name("proto.KV")
             .unwrap()

@@ -1,20 +1,22 @@
-//! Terraform providers over go-plugin (feature `terraform`).
+//! Terraform providers over go-plugin: the layer of the `go-plugin` crate for Terraform.
 //!
 //! Terraform runs every provider as a go-plugin plugin: cookie `TF_PLUGIN_MAGIC_COOKIE`, app
 //! protocol versions 5 and 6 (`tfplugin5.Provider` / `tfplugin6.Provider` over gRPC), plugin name
-//! `provider`, AutoMTLS. The protocol schemas are the project's own files (`proto/terraform`,
+//! `provider`, AutoMTLS. The protocol schemas are the project's own files (`proto/`,
 //! written from the wire facts terraform-plugin-go v0.31.0 speaks and checked against it field by
 //! field by a test), so building needs neither Go nor network ([`crate::proto::tfplugin5`],
 //! [`crate::proto::tfplugin6`]).
 //!
 //! Values cross the wire as `DynamicValue`s — msgpack (or JSON) bytes that only make sense
-//! against the schema's type. This module holds the pieces both sides need:
+//! against the schema's type. This crate holds the pieces both sides need:
 //!
 //! - [`Type`] (cty types, parsed from schema JSON) and [`Value`] (null, unknown and known
 //!   values), with the two codecs [`msgpack`] and [`json`] — all pure;
 //! - [`schema`]: the provider's schema, the same for both protocol versions;
 //! - [`Provider`]: a host-side client for a running provider that speaks values instead of
 //!   bytes, whichever protocol version was negotiated.
+
+#![warn(missing_docs)]
 
 mod cty_type;
 pub mod json;
@@ -23,6 +25,7 @@ mod path;
 mod value;
 
 pub mod diagnostic;
+pub mod proto;
 pub mod provider;
 pub mod schema;
 
@@ -43,9 +46,9 @@ pub fn decode_dynamic_value(msgpack: &[u8], json: &[u8], ty: &Type) -> Result<Va
 }
 
 /// The handshake every Terraform provider expects.
-pub fn handshake() -> crate::handshake::HandshakeConfig {
+pub fn handshake() -> go_plugin::handshake::HandshakeConfig {
     // Terraform's legacy version number is 5; the versions it accepts are 5 and 6.
-    crate::handshake::HandshakeConfig::new(5, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+    go_plugin::handshake::HandshakeConfig::new(5, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
 }
 
 /// Terraform's magic cookie name.

@@ -1,12 +1,12 @@
-//! Cross-tests of the `goplugin` CLI (feature `cli`) against real plugins: the Terraform provider
+//! Cross-tests of the `goplugin` CLI against real plugins: the Terraform provider
 //! `hashicorp/terraform-provider-time` v0.14.2 (tfplugin5; the issue named terraform-provider-null,
 //! which this machine's Go module proxy does not serve), go-plugin's test helper and its example
 //! KV plugin, all built by `make go-subjects`, and this crate's `kv_plugin` example.
 //!
-//! The binary under test is the one cargo builds for this test when the `cli` feature is on
-//! (`cargo test --features cli --test cli`, or `make test`); without the feature every test
-//! fails and says so.
+//! The binary under test is the one cargo builds for this test (`cargo test -p go-plugin-cli`, or
+//! `make test`).
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::io::{BufRead, BufReader};
@@ -21,17 +21,9 @@ use support::*;
 /// How long one goplugin run may take before the test kills it (a hang, not a speed check).
 const LIMIT: Duration = Duration::from_secs(120);
 
-/// The goplugin binary cargo built for this test. Without the `cli` feature cargo does not build
-/// it (an older one may still lie in target/), so the test fails instead of running that.
+/// The goplugin binary cargo built for this test.
 fn goplugin() -> Command {
-    let path = option_env!("CARGO_BIN_EXE_goplugin").filter(|_| cfg!(feature = "cli"));
-    let path = path.unwrap_or_else(|| {
-        panic!(
-            "the goplugin binary was not built: it needs the `cli` feature. \
-             Run `cargo test --features cli --test cli` (or `make test`)"
-        )
-    });
-    let mut cmd = Command::new(path);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_goplugin"));
     cmd.env("NO_COLOR", "1");
     cmd
 }

@@ -10,10 +10,10 @@
 use tonic::transport::Channel;
 use tonic::Status;
 
-use crate::terraform::cty_type::Type;
-use crate::terraform::diagnostic::{Diagnostic, Severity};
-use crate::terraform::path::{AttributePath, Step};
-use crate::terraform::schema::{self, ProviderSchema};
+use crate::cty_type::Type;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::path::{AttributePath, Step};
+use crate::schema::{self, ProviderSchema};
 
 /// A `DynamicValue` as received: msgpack, or (rarely) JSON.
 #[derive(Debug, Clone, Default)]
@@ -208,7 +208,7 @@ macro_rules! tfplugin_rpc {
             impl Rpc {
                 pub(crate) fn new(channel: Channel) -> Rpc {
                     Rpc(ProviderClient::new(channel)
-                        .max_decoding_message_size(crate::terraform::provider::MAX_PROVIDER_MESSAGE)
+                        .max_decoding_message_size(crate::provider::MAX_PROVIDER_MESSAGE)
                         .max_encoding_message_size(usize::MAX))
                 }
 

@@ -13,23 +13,15 @@
 //!
 //! Exit status: 0 on success, 1 when the plugin, the call or the arguments were wrong, 2 when the
 //! command line does not parse (clap).
-//! Installed with `cargo install --path . --features cli`.
+//! Installed with `cargo install --path cli`.
 
-#[path = "goplugin/args.rs"]
 mod args;
-#[path = "goplugin/call.rs"]
 mod call;
-#[path = "goplugin/inspect.rs"]
 mod inspect;
-#[path = "goplugin/launch.rs"]
 mod launch;
-#[path = "goplugin/presets.rs"]
 mod presets;
-#[path = "goplugin/reattach.rs"]
 mod reattach;
-#[path = "goplugin/reflect.rs"]
 mod reflect;
-#[path = "goplugin/render.rs"]
 mod render;
 
 use std::process::ExitCode;
