@@ -3,7 +3,7 @@
 #   make test          every test: unit tests, Rust↔Rust tests and the cross-tests against real Go
 #   make interop-test  only the cross-tests (builds the Go subjects first)
 #   make demo          a Go host driving the Rust KV plugin, and back
-#   make lint          rustfmt + clippy, warnings are errors
+#   make lint          rustfmt, clippy and rustdoc with warnings as errors, cargo package
 #   make bench         Rust and Go hosts/plugins side by side (bench/RESULTS.md); not part of test
 #   make fuzz          every fuzz target of fuzz/ for FUZZ_SECONDS each (nightly + cargo-fuzz)
 #   make soak          bounded load: 200 plugins at once, 100,000 calls, 1,000 launch/kill cycles
@@ -119,6 +119,10 @@ soak:
 	cargo build --locked --release --workspace --examples
 	cargo test --locked --release -p go-plugin --test soak -- --ignored --nocapture --test-threads=1
 
+# Style, docs and packaging: each publishable crate is packaged and built from its own files
+# (go-plugin-schemas is not published).
 lint:
-	cargo fmt --check
+	cargo fmt --all --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --all-features --workspace
+	cargo package --locked --workspace --exclude go-plugin-schemas

@@ -1,5 +1,8 @@
 //! The command line: subcommands, options and their help texts (clap), plus the small parsers
 //! for `KEY=VALUE` options.
+// The doc comments here are clap's `--help` text, written for a terminal: `<name>` is a
+// placeholder there, not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
 
 use std::path::PathBuf;
 

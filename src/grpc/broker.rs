@@ -204,7 +204,7 @@ impl GrpcBroker {
     }
 
     /// Takes an announcement from the other side: hands it to a waiting dial, or parks it for 5 s
-    /// (at most [`crate::rendezvous::MAX_UNCLAIMED`] at once; a later one under the same id
+    /// (at most 1024 at once; a later one under the same id
     /// replaces an earlier one). An address longer than [`MAX_ANNOUNCED_ADDRESS`] is dropped.
     pub fn receive(&self, info: ConnInfo) {
         if info.address.len() > MAX_ANNOUNCED_ADDRESS || info.network.len() > 16 {

@@ -16,10 +16,10 @@
 //! A door must never outlive its dial, or every later stream would be routed one id off. Two
 //! rules close it:
 //! * the dialing side, when its wait for the ack times out, keeps the dial slot until the late
-//!   ack arrives (at most another [`ACK_TIMEOUT`]) and then opens and drops one stream: the door
+//!   ack arrives (at most another 5 s) and then opens and drops one stream: the door
 //!   it opened is used up, in order, before any later dial opens its stream;
-//! * the accepting side closes a door that no stream came through within [`DOOR_TIMEOUT`] (a
-//!   dialer gives up [`ACK_TIMEOUT`] after knocking), for dialers that do not follow the first
+//! * the accepting side closes a door that no stream came through within 7 s (a
+//!   dialer gives up 5 s after knocking), for dialers that do not follow the first
 //!   rule (go-plugin's own). A stream arriving after that goes where a stream without a door goes.
 
 use std::collections::{HashMap, VecDeque};

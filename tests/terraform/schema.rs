@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::support::go_subject;
 
-/// (our file under `proto/`, upstream's file inside the terraform-plugin-go module)
+/// (our file under `terraform/proto/`, upstream's file inside the terraform-plugin-go module)
 const SCHEMAS: [(&str, &str, &str); 2] = [
     (
         "tfplugin5.proto",
@@ -42,7 +42,7 @@ fn our_tfplugin_schemas_match_terraform_plugin_go_field_by_field() {
         let differences = schema_diff::differences(&ours(mine), &upstream(dir, theirs));
         assert!(
             differences.is_empty(),
-            "proto/{mine} differs from terraform-plugin-go's {theirs}:\n  {}",
+            "terraform/proto/{mine} differs from terraform-plugin-go's {theirs}:\n  {}",
             differences.join("\n  ")
         );
     }
