@@ -59,19 +59,44 @@
 
 #![warn(missing_docs)]
 
-pub mod conn;
-pub mod env;
+pub(crate) mod conn;
+pub(crate) mod env;
 pub mod error;
-pub mod grpc;
+pub(crate) mod grpc;
 pub mod handshake;
 pub mod host;
 pub mod log;
-pub mod mux;
+pub(crate) mod mux;
 pub mod netrpc;
 pub mod plugin;
-pub mod proto;
+pub(crate) mod proto;
 pub mod reattach;
 mod rendezvous;
 pub mod tls;
 
 pub use error::{Error, Result};
+
+/// Internal parsers of peer input, public only for the fuzz targets in `fuzz/` (feature
+/// `fuzzing`; not part of the API).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::env::*;
+    pub use crate::grpc::authority::AuthorityNormaliser;
+    pub use crate::netrpc::gob_stream::GobReader;
+    pub use crate::netrpc::rpc::{Request, Response};
+    pub use crate::proto::plugin::ConnInfo;
+
+    use crate::grpc::broker::{BrokerTls, GrpcBroker};
+
+    /// A broker whose announcements go nowhere, without TLS.
+    pub fn broker() -> GrpcBroker {
+        let (outgoing, _) = tokio::sync::mpsc::unbounded_channel();
+        GrpcBroker::new(outgoing, BrokerTls::default(), None, None)
+    }
+
+    /// Hands `info` to `broker` as if the other side had sent it.
+    pub fn receive(broker: &GrpcBroker, info: ConnInfo) {
+        broker.receive(info);
+    }
+}

@@ -3,7 +3,7 @@
 //! how the input was split, and bytes that do not start with the HTTP/2 preface pass unchanged.
 #![no_main]
 
-use go_plugin::grpc::authority::AuthorityNormaliser;
+use go_plugin::fuzzing::AuthorityNormaliser;
 use libfuzzer_sys::fuzz_target;
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

@@ -7,8 +7,7 @@
 
 use std::sync::OnceLock;
 
-use go_plugin::grpc::broker::{BrokerTls, GrpcBroker};
-use go_plugin::proto::plugin::ConnInfo;
+use go_plugin::fuzzing::{broker, receive, ConnInfo};
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
 
@@ -24,8 +23,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 
 fuzz_target!(|data: &[u8]| {
     let _guard = runtime().enter();
-    let (outgoing, _announced) = tokio::sync::mpsc::unbounded_channel();
-    let broker = GrpcBroker::new(outgoing, BrokerTls::default(), None, None);
+    let broker = broker();
     // Messages as on the wire: each with a one-byte length, repeated to make floods.
     let Some((&repeat, mut rest)) = data.split_first() else {
         return;
@@ -40,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
         for bytes in &messages {
             if let Ok(mut info) = ConnInfo::decode(*bytes) {
                 info.service_id = info.service_id.wrapping_add(round);
-                broker.receive(info);
+                receive(&broker, info);
             }
         }
     }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use go_plugin::env::*;
+use go_plugin::fuzzing::*;
 use go_plugin::handshake::HandshakeConfig;
 use libfuzzer_sys::fuzz_target;
 

@@ -7,8 +7,7 @@
 use std::collections::HashMap;
 
 use futures_util::FutureExt;
-use go_plugin::netrpc::gob_stream::GobReader;
-use go_plugin::netrpc::rpc::{Request, Response};
+use go_plugin::fuzzing::{GobReader, Request, Response};
 use gobwire::{Dynamic, Interface};
 use libfuzzer_sys::fuzz_target;
 

@@ -81,7 +81,7 @@ struct Inner {
 impl GrpcBroker {
     /// A broker whose announcements go to `outgoing` (the broker stream). `socket_dir` and
     /// `socket_group` place the listeners of `accept_and_serve`.
-    pub fn new(
+    pub(crate) fn new(
         outgoing: mpsc::UnboundedSender<ConnInfo>,
         tls: BrokerTls,
         socket_dir: Option<PathBuf>,
@@ -206,7 +206,7 @@ impl GrpcBroker {
     /// Takes an announcement from the other side: hands it to a waiting dial, or parks it for 5 s
     /// (at most 1024 at once; a later one under the same id
     /// replaces an earlier one). An address longer than [`MAX_ANNOUNCED_ADDRESS`] is dropped.
-    pub fn receive(&self, info: ConnInfo) {
+    pub(crate) fn receive(&self, info: ConnInfo) {
         if info.address.len() > MAX_ANNOUNCED_ADDRESS || info.network.len() > 16 {
             tracing::warn!(target: "go_plugin", service_id = info.service_id, address_bytes = info.address.len(), "broker announcement with an oversized address; dropped");
             return;

@@ -221,11 +221,6 @@ impl Multiplex {
             .await
             .map_err(|e| Error::PluginExited(format!("opening a yamux stream: {e:?}")))
     }
-
-    /// Ends the session.
-    pub async fn close(&self) {
-        self.control.clone().close().await;
-    }
 }
 
 fn knock(id: u32, ack: bool, error: String) -> ConnInfo {

@@ -13,10 +13,10 @@
 //! Health (`grpc.health.v1.Health`, service `plugin` = SERVING) comes from tonic-health and
 //! reflection from tonic-reflection; both are registered by [`crate::plugin::serve`].
 
-pub mod authority;
+pub(crate) mod authority;
 pub mod broker;
-pub mod broker_mux;
-pub mod controller;
+pub(crate) mod broker_mux;
+pub(crate) mod controller;
 pub(crate) mod dial;
 pub(crate) mod incoming;
-pub mod stdio;
+pub(crate) mod stdio;

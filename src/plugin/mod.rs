@@ -37,10 +37,10 @@
 //! }
 //! ```
 
-pub mod listener;
+pub(crate) mod listener;
 mod parent_watch;
 mod serve;
-pub mod stdio_capture;
+pub(crate) mod stdio_capture;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
