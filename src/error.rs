@@ -5,6 +5,8 @@
 //! and add what to do about it where that helps.
 
 use std::io;
+use std::path::PathBuf;
+use std::process::ExitStatus;
 
 /// Everything that can go wrong while serving or hosting a plugin.
 #[derive(Debug, thiserror::Error)]
@@ -13,9 +15,16 @@ pub enum Error {
     /// The handshake line could not be parsed or was not acceptable (go-plugin's wording).
     #[error("{0}")]
     Handshake(String),
-    /// The peer speaks an incompatible core or app protocol version.
-    #[error("{0}")]
-    Incompatible(String),
+    /// The plugin speaks a core or app protocol version the host does not (go-plugin's wording).
+    #[error("{message}")]
+    Incompatible {
+        /// The version the plugin announced, as it wrote it.
+        plugin: String,
+        /// The versions the host accepts (the core version, for a core mismatch).
+        host: Vec<u32>,
+        /// go-plugin's text, with what to do.
+        message: String,
+    },
     /// The environment contract between host and plugin was broken (a variable had a bad value).
     #[error("{0}")]
     Env(String),
@@ -29,11 +38,37 @@ pub enum Error {
     #[error("listener: {0}")]
     Listener(String),
     /// Something took longer than allowed.
-    #[error("{0}")]
-    Timeout(String),
+    #[error("{message}")]
+    Timeout {
+        /// What did not finish in time.
+        what: TimedOut,
+        /// What happened, with what to do.
+        message: String,
+    },
+    /// The plugin process exited before the host could connect to it.
+    #[error("plugin exited before we could connect{}{}",
+        .status.map(|s| format!(" ({s})")).unwrap_or_default(),
+        if .last_stderr.is_empty() { String::new() } else { format!("; its last stderr lines:\n{}", .last_stderr.join("\n")) })]
+    ExitedBeforeConnect {
+        /// Its exit status, when known.
+        status: Option<ExitStatus>,
+        /// The last lines it wrote to stderr (its own explanation, usually).
+        last_stderr: Vec<String>,
+    },
     /// The plugin process exited (or was never reachable).
     #[error("{0}")]
     PluginExited(String),
+    /// The plugin's executable does not have the expected SHA-256 (go-plugin's `SecureConfig`);
+    /// nothing was started.
+    #[error("checksums did not match: {} has SHA-256 {}, the host expects {}", .path.display(), hex(.actual), hex(.expected))]
+    ChecksumMismatch {
+        /// The executable that was checked.
+        path: PathBuf,
+        /// Its SHA-256.
+        actual: Vec<u8>,
+        /// The SHA-256 the host was configured with.
+        expected: Vec<u8>,
+    },
     /// A gRPC transport-level failure.
     #[error("gRPC transport: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -59,7 +94,32 @@ pub enum Error {
     },
 }
 
+/// What did not finish in time ([`Error::Timeout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimedOut {
+    /// The plugin did not print its handshake line within the start timeout.
+    Start,
+    /// The plugin accepted the connection but did not answer within the start timeout.
+    Connect,
+    /// The other side did not announce a broker id within 5 s (gRPC broker).
+    BrokerAnnouncement,
+    /// The other side did not open a brokered stream within 5 s (net/rpc MuxBroker).
+    BrokerAccept,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl Error {
+    pub(crate) fn timeout(what: TimedOut, message: impl Into<String>) -> Self {
+        Error::Timeout {
+            what,
+            message: message.into(),
+        }
+    }
+
     /// Wraps an I/O error with a description of what was being done.
     pub fn io(context: impl Into<String>, source: io::Error) -> Self {
         Error::Io {

@@ -200,12 +200,16 @@ impl HandshakeLine {
             ))
         })?;
         if core != i64::from(CORE_PROTOCOL_VERSION) {
-            return Err(Error::Incompatible(format!(
-                "incompatible core API version with plugin. Plugin version: {}, Core version: {}\n\n\
-                 To fix this, the plugin usually only needs to be recompiled.\n\
-                 Please report this to the plugin author",
-                parts[0], CORE_PROTOCOL_VERSION
-            )));
+            return Err(Error::Incompatible {
+                plugin: parts[0].to_string(),
+                host: vec![CORE_PROTOCOL_VERSION],
+                message: format!(
+                    "incompatible core API version with plugin. Plugin version: {}, Core version: \
+                     {}\n\nTo fix this, the plugin usually only needs to be recompiled.\n\
+                     Please report this to the plugin author",
+                    parts[0], CORE_PROTOCOL_VERSION
+                ),
+            });
         }
 
         let app: i64 = parts[1].parse().map_err(|e| {
@@ -218,12 +222,14 @@ impl HandshakeLine {
         let app_version = u32::try_from(app)
             .ok()
             .filter(|v| expect.versions.contains(v))
-            .ok_or_else(|| {
-                Error::Incompatible(format!(
+            .ok_or_else(|| Error::Incompatible {
+                plugin: parts[1].to_string(),
+                host: expect.versions.to_vec(),
+                message: format!(
                     "incompatible API version with plugin. Plugin version: {}, Client versions: [{}]",
                     app,
                     join(expect.versions.iter())
-                ))
+                ),
             })?;
 
         let network = Network::parse(parts[2])

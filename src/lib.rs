@@ -74,7 +74,7 @@ pub mod reattach;
 mod rendezvous;
 pub mod tls;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, TimedOut};
 
 /// Internal parsers of peer input, public only for the fuzz targets in `fuzz/` (feature
 /// `fuzzing`; not part of the API).

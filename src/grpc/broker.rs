@@ -36,7 +36,7 @@ use super::broker_mux::Multiplex;
 use super::dial::{channel_over, connect, with_tls as dial_with_tls};
 use super::incoming::{incoming, with_tls, Incoming};
 use crate::env::{Group, PluginEnv};
-use crate::error::Error;
+use crate::error::{Error, TimedOut};
 use crate::handshake::Network;
 use crate::plugin::listener::{ListenerKind, PluginListener};
 use crate::proto::plugin::grpc_broker_server::{GrpcBroker as GrpcBrokerService, GrpcBrokerServer};
@@ -197,7 +197,7 @@ impl GrpcBroker {
 
     async fn wait_for(&self, id: u32) -> Result<ConnInfo, Error> {
         self.inner.announcements.take(id).await.ok_or_else(|| {
-            Error::Timeout(format!(
+            Error::timeout(TimedOut::BrokerAnnouncement, format!(
                 "timeout waiting for connection info (broker id {id}: the other side did not announce it within 5 s)"
             ))
         })

@@ -93,23 +93,22 @@ fn sha256_open(file: &mut File, path: &Path) -> Result<Vec<u8>, Error> {
 
 fn compare(path: &Path, actual: &[u8], expected: &[u8]) -> Result<(), Error> {
     if aws_lc_rs::constant_time::verify_slices_are_equal(actual, expected).is_err() {
-        return Err(Error::Config(format!(
-            "checksums did not match: {} has SHA-256 {}, the host expects {}",
-            path.display(),
-            hex(actual),
-            hex(expected)
-        )));
+        return Err(Error::ChecksumMismatch {
+            path: path.to_path_buf(),
+            actual: actual.to_vec(),
+            expected: expected.to_vec(),
+        });
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
 
     #[test]
     fn matching_checksum_passes_and_a_wrong_one_is_refused() {
@@ -124,6 +123,7 @@ mod tests {
         assert!(open_verified(&path, &abc).is_ok());
         let err = open_verified(&path, &[0u8; 32]).unwrap_err().to_string();
         assert!(err.starts_with("checksums did not match"), "{err}");
+        assert!(err.contains(&hex(&abc)), "{err}");
         assert_eq!(
             open_verified(&path, &[]).unwrap_err().to_string(),
             "no checksum provided"

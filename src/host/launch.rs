@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::checksum::VerifiedExecutable;
 use super::config::{LogHook, Sink};
 use super::exec_verified::exec_verified;
-use crate::error::Error;
+use crate::error::{Error, TimedOut};
 use crate::log::{LogEntry, StderrClassifier};
 
 /// go-plugin's text after "Unrecognized remote plugin message" (the runner's diagnosis).
@@ -363,28 +363,18 @@ pub(crate) async fn wait_for_handshake(
             }
             Err(exited_before_connect(process))
         }
-        _ = tokio::time::sleep(timeout) => Err(Error::Timeout("timeout while waiting for plugin to start".into())),
+        _ = tokio::time::sleep(timeout) => Err(Error::timeout(TimedOut::Start, "timeout while waiting for plugin to start")),
     }
 }
 
 /// go-plugin's "plugin exited before we could connect", with the exit status and the plugin's
 /// last stderr lines (its own explanation, usually).
 fn exited_before_connect(process: &Launched) -> Error {
-    let status = process
-        .exit
-        .borrow()
-        .as_ref()
-        .map(|s| format!(" ({s})"))
-        .unwrap_or_default();
-    let tail = process.stderr_tail().join("\n");
-    let tail = if tail.is_empty() {
-        String::new()
-    } else {
-        format!("; its last stderr lines:\n{tail}")
-    };
-    Error::PluginExited(format!(
-        "plugin exited before we could connect{status}{tail}"
-    ))
+    let status = process.exit.borrow().as_ref().and_then(Ended::status);
+    Error::ExitedBeforeConnect {
+        status,
+        last_stderr: process.stderr_tail(),
+    }
 }
 
 /// Adds go-plugin's diagnosis to "Unrecognized remote plugin message" errors.

@@ -18,7 +18,7 @@ use super::attach::{self, AttachedProcess};
 use super::config::{ClientSet, HostConfig, Sink};
 use super::launch::Launched;
 use super::{streams, GrpcBroker, PluginConnection};
-use crate::error::Error;
+use crate::error::{Error, TimedOut};
 use crate::grpc::broker::BrokerTls;
 use crate::grpc::broker_mux::Multiplex;
 use crate::grpc::dial::{channel_over, connect, dial, with_tls};
@@ -509,10 +509,13 @@ pub(super) fn plugin_temp_dir(command: &std::process::Command, skip_host_env: bo
 }
 
 fn connect_timed_out(describe: &str, limit: Duration) -> Error {
-    Error::Timeout(format!(
+    Error::timeout(
+        TimedOut::Connect,
+        format!(
         "connecting to the plugin at {describe} did not finish within {limit:?}: it accepted the \
          connection but did not answer; is it a go-plugin plugin, and does it expect TLS (or not)?"
-    ))
+    ),
+    )
 }
 
 fn unknown_plugin(name: &str) -> Error {

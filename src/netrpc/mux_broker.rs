@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::conn::Conn;
-use crate::error::Error;
+use crate::error::{Error, TimedOut};
 use crate::mux::{self, Control, StreamHandle};
 use crate::rendezvous::Rendezvous;
 
@@ -117,7 +117,10 @@ impl MuxBroker {
     /// Waits up to 5 s for the peer to dial `id`, acknowledges, and returns the stream.
     pub async fn accept(&self, id: u32) -> Result<Conn, Error> {
         let mut stream = self.inner.streams.take(id).await.ok_or_else(|| {
-            Error::Timeout(format!("timeout waiting for accept (broker id {id})"))
+            Error::timeout(
+                TimedOut::BrokerAccept,
+                format!("timeout waiting for accept (broker id {id})"),
+            )
         })?;
         stream
             .write_all(&id.to_le_bytes())

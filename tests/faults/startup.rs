@@ -9,7 +9,19 @@ fn plugin_exits_before_the_handshake() {
         let host = Host::new(case.host("exit-early"));
         let err = host.start().await.unwrap_err();
         let text = err.to_string();
-        assert!(matches!(err, Error::PluginExited(_)), "{text}");
+        match &err {
+            Error::ExitedBeforeConnect {
+                status,
+                last_stderr,
+            } => {
+                assert_eq!(status.and_then(|s| s.code()), Some(3), "{text}");
+                assert_eq!(
+                    last_stderr,
+                    &["fault_plugin: giving up before the handshake".to_string()]
+                );
+            }
+            _ => panic!("not ExitedBeforeConnect: {text}"),
+        }
         assert_contains(&text, "plugin exited before we could connect");
         assert_contains(&text, "exit status: 3");
         assert_contains(&text, "fault_plugin: giving up before the handshake");
@@ -44,7 +56,16 @@ fn plugin_prints_half_a_line_and_hangs_until_the_start_timeout() {
                 .start_timeout(Duration::from_millis(500)),
         );
         let err = host.start().await.unwrap_err();
-        assert!(matches!(err, Error::Timeout(_)), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Timeout {
+                    what: go_plugin::TimedOut::Start,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert_eq!(err.to_string(), "timeout while waiting for plugin to start");
         assert!(host.exited());
     });
@@ -111,8 +132,21 @@ fn checksum_mismatch_is_refused_before_the_plugin_runs() {
     case.run(Duration::from_secs(20), async {
         let plugin = rust_example("fault_plugin");
         let host = Host::new(case.host("serve").checksum_sha256(vec![0; 32]));
-        let text = host.start().await.unwrap_err().to_string();
+        let err = host.start().await.unwrap_err();
+        let text = err.to_string();
         assert!(text.starts_with("checksums did not match"), "{text}");
+        match &err {
+            Error::ChecksumMismatch {
+                path,
+                actual,
+                expected,
+            } => {
+                assert_eq!(path, &plugin);
+                assert_eq!(actual, &sha256_file(&plugin).unwrap());
+                assert_eq!(expected, &vec![0; 32]);
+            }
+            _ => panic!("not ChecksumMismatch: {text}"),
+        }
         assert_contains(&text, &plugin.display().to_string());
         assert!(
             case.pids().is_empty(),
