@@ -274,14 +274,8 @@ async fn raw_tls_fault(wrong_cert: bool) -> Result<(), go_plugin::Error> {
     let path = std::env::temp_dir().join(format!("plugin{}", std::process::id()));
     let listener = tokio::net::UnixListener::bind(&path)
         .map_err(|e| go_plugin::Error::io(format!("binding {}", path.display()), e))?;
-    let line = HandshakeLine {
-        app_version: 1,
-        network: Network::Unix,
-        address: path.display().to_string(),
-        protocol: Protocol::Grpc,
-        server_cert: Some(announced.cert.to_vec()),
-        multiplex: None,
-    };
+    let mut line = HandshakeLine::new(1, Network::Unix, path.display().to_string(), Protocol::Grpc);
+    line.server_cert = Some(announced.cert.to_vec());
     println!("{line}");
     if wrong_cert {
         let presented = Identity::generate()?;

@@ -37,6 +37,7 @@ const MIN_CERT_FIELD_LEN: usize = 50;
 /// The magic cookie is not a security measure; it tells a binary that it was started by a host
 /// (and not by a person at a shell), so that it can print a friendly message instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HandshakeConfig {
     /// The legacy single app protocol version (`HandshakeConfig.ProtocolVersion`).
     pub protocol_version: u32,
@@ -59,6 +60,7 @@ impl HandshakeConfig {
 
 /// Where the plugin listens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Network {
     /// A Unix domain socket; the address is its path.
     Unix,
@@ -93,6 +95,7 @@ impl fmt::Display for Network {
 
 /// The RPC transport spoken on the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Protocol {
     /// Go's `net/rpc` with gob encoding over a yamux session.
     NetRpc,
@@ -127,6 +130,7 @@ impl fmt::Display for Protocol {
 
 /// One handshake line, as a plugin prints it and a host reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HandshakeLine {
     /// The negotiated app protocol version.
     pub app_version: u32,
@@ -142,8 +146,20 @@ pub struct HandshakeLine {
     pub multiplex: Option<bool>,
 }
 
+impl<'a> HostExpectations<'a> {
+    /// A host offering `versions`, accepting `protocols`, asking for multiplexing or not.
+    pub fn new(versions: &'a [u32], protocols: &'a [Protocol], multiplex: bool) -> Self {
+        HostExpectations {
+            versions,
+            protocols,
+            multiplex,
+        }
+    }
+}
+
 /// What a host expects of a handshake line (go-plugin checks these while parsing).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct HostExpectations<'a> {
     /// The app protocol versions the host offered.
     pub versions: &'a [u32],
@@ -179,6 +195,24 @@ impl fmt::Display for HandshakeLine {
 }
 
 impl HandshakeLine {
+    /// A line announcing `address` over `network` for `protocol` at `app_version`, without a
+    /// certificate or a multiplexing field (set those fields after).
+    pub fn new(
+        app_version: u32,
+        network: Network,
+        address: impl Into<String>,
+        protocol: Protocol,
+    ) -> Self {
+        HandshakeLine {
+            app_version,
+            network,
+            address: address.into(),
+            protocol,
+            server_cert: None,
+            multiplex: None,
+        }
+    }
+
     /// Parses and validates a line the way a go-plugin host does, in go-plugin's order and with
     /// its error texts.
     ///

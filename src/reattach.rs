@@ -21,6 +21,7 @@ use crate::handshake::{Network, Protocol};
 
 /// Everything a host needs to attach to a running plugin.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReattachConfig {
     /// The plugin's transport.
     pub protocol: Protocol,
@@ -37,6 +38,19 @@ pub struct ReattachConfig {
 }
 
 impl ReattachConfig {
+    /// How to reach a plugin that runs already: its transport, address and process id (core
+    /// protocol version 0, as go-plugin's `Reattach` leaves it; not in test mode).
+    pub fn new(protocol: Protocol, network: Network, address: impl Into<String>, pid: u32) -> Self {
+        ReattachConfig {
+            protocol,
+            protocol_version: 0,
+            network,
+            address: address.into(),
+            pid,
+            test: false,
+        }
+    }
+
     /// The JSON object (Terraform's `TF_REATTACH_PROVIDERS` entry shape).
     pub fn to_json(&self) -> Value {
         json!({

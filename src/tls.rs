@@ -50,11 +50,12 @@ pub fn with_alpn_h2(protocols: &mut Vec<Vec<u8>>) {
 const VALIDITY_HOURS: i64 = 262_980;
 
 /// A certificate with its private key, as used by one side of AutoMTLS.
+#[non_exhaustive]
 pub struct Identity {
     /// The certificate (DER).
     pub cert: CertificateDer<'static>,
-    /// The private key (PKCS#8 DER).
-    pub key: PrivateKeyDer<'static>,
+    /// The private key (PKCS#8 DER); only [`Identity::key_pem`] hands it out.
+    key: PrivateKeyDer<'static>,
 }
 
 impl Clone for Identity {

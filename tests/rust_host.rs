@@ -297,10 +297,7 @@ async fn item22_33_broker_ping_pong_with_the_go_helper_both_ways_with_and_withou
         // Go plugins leave their brokered sockets behind when they exit; a socket dir of the
         // host's (removed on kill) keeps them out of /tmp.
         let dir = short_tempdir();
-        let sockets = UnixSocketConfig {
-            temp_dir: Some(dir.path().to_path_buf()),
-            group: None,
-        };
+        let sockets = UnixSocketConfig::in_dir(dir.path().to_path_buf());
         let host = Host::new(
             helper_host("test-grpc")
                 .auto_mtls(auto_mtls)
@@ -1157,18 +1154,18 @@ async fn start_daemon(dir: &Path, mode: &str) -> go_plugin::reattach::ReattachCo
     .await;
     let line = std::fs::read_to_string(&line_file).unwrap();
     let fields: Vec<&str> = line.trim().split('|').collect();
-    go_plugin::reattach::ReattachConfig {
-        protocol: Protocol::parse(fields.get(4).copied().unwrap_or("netrpc")).unwrap(),
-        protocol_version: 1,
-        network: go_plugin::handshake::Network::parse(fields[2]).unwrap(),
-        address: fields[3].to_string(),
-        pid: std::fs::read_to_string(&pid_file)
+    let mut config = go_plugin::reattach::ReattachConfig::new(
+        Protocol::parse(fields.get(4).copied().unwrap_or("netrpc")).unwrap(),
+        go_plugin::handshake::Network::parse(fields[2]).unwrap(),
+        fields[3],
+        std::fs::read_to_string(&pid_file)
             .unwrap()
             .trim()
             .parse()
             .unwrap(),
-        test: false,
-    }
+    );
+    config.protocol_version = 1;
+    config
 }
 
 #[tokio::test]
@@ -1222,10 +1219,9 @@ async fn item61_checksum_is_verified_before_start() {
 #[tokio::test]
 async fn item06_socket_dir_is_created_for_the_plugin_and_removed() {
     let dir = short_tempdir();
-    let host = Host::new(helper_host("test-grpc").unix_socket(UnixSocketConfig {
-        temp_dir: Some(dir.path().to_path_buf()),
-        group: None,
-    }));
+    let host = Host::new(
+        helper_host("test-grpc").unix_socket(UnixSocketConfig::in_dir(dir.path().to_path_buf())),
+    );
     host.ping().await.unwrap();
     let address = PathBuf::from(host.reattach_config().unwrap().address);
     let socket_dir = address.parent().unwrap().to_path_buf();

@@ -20,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
     input.extend_from_slice(body);
 
     let mut whole = Vec::new();
-    let whole_ok = AuthorityNormaliser::default().push(&input, &mut whole).is_ok();
+    let whole_ok = AuthorityNormaliser::default()
+        .push(&input, &mut whole)
+        .is_ok();
 
     let mut chunked = Vec::new();
     let mut normaliser = AuthorityNormaliser::default();

@@ -20,11 +20,7 @@ fuzz_target!(|data: &[u8]| {
         mtls_server_config(own(), certs.clone()).expect("a server config");
         mtls_client_config(own(), certs).expect("a client config");
     }
-    let expect = HostExpectations {
-        versions: &[1],
-        protocols: &[Protocol::Grpc],
-        multiplex: false,
-    };
+    let expect = HostExpectations::new(&[1], &[Protocol::Grpc], false);
     let field = text.replace(['|', '\n', '\r'], "");
     if let Ok(HandshakeLine {
         server_cert: Some(der),

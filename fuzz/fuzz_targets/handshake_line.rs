@@ -9,11 +9,11 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     for multiplex in [false, true] {
-        let expect = HostExpectations {
-            versions: &[1, 2, 5, 6],
-            protocols: &[Protocol::Grpc, Protocol::NetRpc],
+        let expect = HostExpectations::new(
+            &[1, 2, 5, 6],
+            &[Protocol::Grpc, Protocol::NetRpc],
             multiplex,
-        };
+        );
         if let Ok(line) = HandshakeLine::parse(&text, &expect) {
             let again =
                 HandshakeLine::parse(&line.to_string(), &expect).expect("a formatted line parses");

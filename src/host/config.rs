@@ -108,12 +108,29 @@ impl std::fmt::Debug for Launch {
 
 /// Unix socket options (go-plugin's `UnixSocketConfig`).
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct UnixSocketConfig {
     /// Parent of the per-plugin socket directory the host creates (`PLUGIN_UNIX_SOCKET_DIR`);
     /// `None` lets the plugin use its temp dir.
     pub temp_dir: Option<PathBuf>,
     /// Group (name or gid) that must own the plugin's sockets (`PLUGIN_UNIX_SOCKET_GROUP`).
     pub group: Option<String>,
+}
+
+impl UnixSocketConfig {
+    /// Socket directories are made inside `temp_dir` (go-plugin's `UnixSocketConfig.TempDir`).
+    pub fn in_dir(temp_dir: impl Into<PathBuf>) -> Self {
+        UnixSocketConfig {
+            temp_dir: Some(temp_dir.into()),
+            group: None,
+        }
+    }
+
+    /// The plugin's sockets are made to belong to `group` (a name or a gid).
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
 }
 
 /// Everything a [`super::Host`] needs. Built with the methods below; `handshake` and either

@@ -20,6 +20,7 @@ use tracing::Level;
 
 /// One plugin log line, interpreted.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct LogEntry {
     /// The level the host logs it at.
     pub level: Level,

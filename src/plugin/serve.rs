@@ -87,6 +87,7 @@ fn report_error(message: &str, error: Error) -> Error {
 
 /// A plugin served in test mode, in this process (go-plugin's `ServeTestConfig`).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct TestServer {
     /// What a host needs to attach (`Test: true`, this process's pid).
     pub reattach: ReattachConfig,

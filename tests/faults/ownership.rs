@@ -115,10 +115,10 @@ fn dropping_a_host_without_kill_closes_its_brokered_servers_and_removes_their_so
     // with the plugin. Case::run then finds nothing in TMPDIR and no descriptor left open.
     let case = Case::new();
     case.run(Duration::from_secs(20), async {
-        let host = Host::new(case.host("serve").unix_socket(UnixSocketConfig {
-            temp_dir: Some(case.tmp()),
-            group: None,
-        }));
+        let host = Host::new(
+            case.host("serve")
+                .unix_socket(UnixSocketConfig::in_dir(case.tmp())),
+        );
         let connection = host.connection().await.unwrap();
         let broker = connection.broker().clone();
         let routes = tonic::service::Routes::new(tonic_health::server::health_reporter().1);

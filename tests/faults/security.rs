@@ -35,11 +35,7 @@ fn automtls_plugin_refuses_a_host_presenting_a_different_certificate() {
         std::io::BufReader::new(plugin.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let expect = HostExpectations {
-            versions: &[1],
-            protocols: &[Protocol::Grpc],
-            multiplex: false,
-        };
+        let expect = HostExpectations::new(&[1], &[Protocol::Grpc], false);
         let line = HandshakeLine::parse(&line, &expect).unwrap();
         let plugin_cert = line.server_cert.clone().expect("an AutoMTLS certificate");
         let ping = |own: &Identity| {
@@ -122,10 +118,9 @@ fn socket_directories_are_private_and_removed() {
     for group in [None, Some(gid.to_string())] {
         let case = Case::new();
         case.run(Duration::from_secs(20), async {
-            let host = Host::new(case.host("serve").unix_socket(UnixSocketConfig {
-                temp_dir: Some(case.tmp()),
-                group: group.clone(),
-            }));
+            let mut sockets = UnixSocketConfig::in_dir(case.tmp());
+            sockets.group = group.clone();
+            let host = Host::new(case.host("serve").unix_socket(sockets));
             host.ping().await.unwrap();
             let socket = PathBuf::from(host.reattach_config().unwrap().address);
             let dir = socket.parent().unwrap();

@@ -169,10 +169,10 @@ fn socket_path_over_108_bytes_is_a_clear_error() {
     case.run(Duration::from_secs(20), async {
         let long = case.tmp().join("d".repeat(90));
         // The host's socket directory: refused before anything runs.
-        let host = Host::new(case.host("serve").unix_socket(UnixSocketConfig {
-            temp_dir: Some(long.clone()),
-            group: None,
-        }));
+        let host = Host::new(
+            case.host("serve")
+                .unix_socket(UnixSocketConfig::in_dir(long.clone())),
+        );
         let text = host.start().await.unwrap_err().to_string();
         assert_contains(&text, "107-byte limit");
         assert!(case.pids().is_empty(), "the plugin was started anyway");
