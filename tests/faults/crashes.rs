@@ -162,15 +162,7 @@ fn a_plugin_started_with_stderr_closed_serves_and_survives_a_panic() {
     // write; neither may stop it, hang it or turn a caught panic into an abort.
     let case = Case::new();
     case.run(Duration::from_secs(20), async {
-        let mut command = Command::new("sh");
-        command
-            .arg("-c")
-            .arg(r#"exec "$0" serve 2>&-"#)
-            .arg(rust_example("fault_plugin"))
-            .env_remove("RUST_LOG")
-            .env("TMPDIR", case.tmp())
-            .env("FAULT_PID_DIR", case.dir.path().join("pids"))
-            .env("FAULT_DONE_FILE", case.file("done"));
+        let command = case.shell(r#"exec "$0" serve 2>&-"#);
         let host = Host::new(case.host_for(command));
         let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
         assert_eq!(double(&mut test, 2).await, 4);

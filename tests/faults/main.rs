@@ -105,6 +105,21 @@ impl Case {
         command
     }
 
+    /// `sh -c <script>` with the fault plugin as `$0` and this case's environment (as go-plugin's
+    /// example hosts start plugins through a shell); arguments added to it follow as `$1`, ….
+    fn shell(&self, script: &str) -> Command {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(script)
+            .arg(rust_example("fault_plugin"))
+            .env_remove("RUST_LOG")
+            .env("TMPDIR", self.tmp())
+            .env("FAULT_PID_DIR", self.dir.path().join("pids"))
+            .env("FAULT_DONE_FILE", self.file("done"));
+        command
+    }
+
     /// A host for `fault_plugin <mode>` with the `test` plugin.
     fn host(&self, mode: &str) -> HostConfig {
         self.host_for(self.command(mode))

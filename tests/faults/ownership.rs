@@ -6,16 +6,8 @@ use super::*;
 /// `sh -c` starts a background child, records its pid with the case's, then becomes the plugin
 /// (as go-plugin's example hosts start plugins through a shell).
 fn through_a_shell(case: &Case, mode: &str) -> Command {
-    let mut command = Command::new("sh");
-    command
-        .arg("-c")
-        .arg(r#"sleep 300 & : > "$FAULT_PID_DIR/$!"; exec "$0" "$1""#)
-        .arg(rust_example("fault_plugin"))
-        .arg(mode)
-        .env_remove("RUST_LOG")
-        .env("TMPDIR", case.tmp())
-        .env("FAULT_PID_DIR", case.dir.path().join("pids"))
-        .env("FAULT_DONE_FILE", case.file("done"));
+    let mut command = case.shell(r#"sleep 300 & : > "$FAULT_PID_DIR/$!"; exec "$0" "$1""#);
+    command.arg(mode);
     command
 }
 

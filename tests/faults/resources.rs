@@ -21,15 +21,7 @@ fn a_plugin_out_of_file_descriptors_backs_off_accepting_and_recovers() {
     case.run(Duration::from_secs(30), async {
         // A plugin allowed few descriptors, then more connections than it can take: each accept
         // fails with EMFILE for as long as they wait in the backlog.
-        let mut command = Command::new("sh");
-        command
-            .arg("-c")
-            .arg(r#"ulimit -n 48 && exec "$0" serve"#)
-            .arg(rust_example("fault_plugin"))
-            .env_remove("RUST_LOG")
-            .env("TMPDIR", case.tmp())
-            .env("FAULT_PID_DIR", case.dir.path().join("pids"))
-            .env("FAULT_DONE_FILE", case.file("done"));
+        let command = case.shell(r#"ulimit -n 48 && exec "$0" serve"#);
         let host = Host::new(case.host_for(command));
         host.ping().await.unwrap();
         let address = host.reattach_config().unwrap().address;
