@@ -16,7 +16,9 @@ GO_DIR := $(CURDIR)/target/go
 GO_EXAMPLES := basic basic/plugin grpc grpc/plugin-go-grpc grpc/plugin-go-netrpc bidirectional bidirectional/plugin-go-grpc negotiated negotiated/plugin-go streaming streaming/plugin
 # Every crate of the workspace: the core (go-plugin), go-plugin-terraform, the goplugin CLI
 # (go-plugin-cli) and the schemas of the examples and tests (go-plugin-schemas).
-CARGO_TEST := cargo test --locked --workspace
+# The core's optional parts are all on in the tests: net/rpc and gRPC reflection.
+FEATURES := --features go-plugin/netrpc,go-plugin/reflection
+CARGO_TEST := cargo test --locked --workspace $(FEATURES)
 # Terraform providers from the Go module proxy (tfplugin5/6 subjects of tests/terraform.rs).
 TF_PROVIDER_TIME := github.com/hashicorp/terraform-provider-time@v0.14.2
 
@@ -28,14 +30,14 @@ test: go-subjects python-subjects rust-examples
 
 # The cross-tests run the example binaries (plugins and hosts) as separate processes.
 rust-examples:
-	cargo build --locked --workspace --examples --bins
+	cargo build --locked --workspace $(FEATURES) --examples --bins
 
 unit-test:
 	$(CARGO_TEST) --lib --bins
 	$(CARGO_TEST) --doc
 
 interop-test: go-subjects python-subjects rust-examples
-	cargo test --locked -p go-plugin --test go_host --test rust_host --test gob --test grpcio
+	cargo test --locked -p go-plugin $(FEATURES) --test go_host --test rust_host --test gob --test grpcio
 
 check-go:
 	@command -v go >/dev/null || { echo "error: Go is not installed; the cross-tests need Go >= 1.24 (https://go.dev/dl or your package manager)"; exit 1; }
@@ -116,13 +118,14 @@ fuzz:
 # once and calls each; 100,000 unary calls at 64 in flight; 1,000 launch/kill cycles with flat
 # memory. Prints its timings; fails on any error or leak.
 soak:
-	cargo build --locked --release --workspace --examples
-	cargo test --locked --release -p go-plugin --test soak -- --ignored --nocapture --test-threads=1
+	cargo build --locked --release --workspace $(FEATURES) --examples
+	cargo test --locked --release -p go-plugin $(FEATURES) --test soak -- --ignored --nocapture --test-threads=1
 
 # Style, docs and packaging: each publishable crate is packaged and built from its own files
 # (go-plugin-schemas is not published).
 lint:
 	cargo fmt --all --check
-	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo clippy --locked --workspace --all-targets $(FEATURES) -- -D warnings
+	cargo clippy --locked -p go-plugin --lib -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --all-features --workspace
 	cargo package --locked --workspace --exclude go-plugin-schemas

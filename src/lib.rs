@@ -67,6 +67,7 @@ pub mod handshake;
 pub mod host;
 pub mod log;
 pub(crate) mod mux;
+#[cfg(feature = "netrpc")]
 pub mod netrpc;
 pub mod plugin;
 pub(crate) mod proto;

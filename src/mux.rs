@@ -75,6 +75,7 @@ where
 /// A stream whose reading side is always being polled (see the module docs): a task reads ahead
 /// into a small queue, so the peer's window updates reach the writer even while the caller only
 /// writes. At most `READ_AHEAD` chunks wait unread; then reading pauses (back-pressure).
+#[cfg(feature = "netrpc")]
 pub fn pumped(stream: StreamHandle) -> crate::conn::Conn {
     const READ_AHEAD: usize = 16;
     let (mut read, write) = tokio::io::split(stream);
@@ -102,6 +103,7 @@ pub fn pumped(stream: StreamHandle) -> crate::conn::Conn {
 }
 
 /// The reading half fed by the read-ahead task, the writing half as is.
+#[cfg(feature = "netrpc")]
 struct Pumped {
     chunks: mpsc::Receiver<std::io::Result<Vec<u8>>>,
     pending: Vec<u8>,
@@ -110,6 +112,7 @@ struct Pumped {
     write: tokio::io::WriteHalf<StreamHandle>,
 }
 
+#[cfg(feature = "netrpc")]
 impl AsyncRead for Pumped {
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
@@ -141,6 +144,7 @@ impl AsyncRead for Pumped {
     }
 }
 
+#[cfg(feature = "netrpc")]
 impl AsyncWrite for Pumped {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,

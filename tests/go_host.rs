@@ -5,6 +5,8 @@
 //! 1.80, which enforces ALPN h2) and go-plugin's own example hosts. Plugins: `grpctest_plugin`
 //! (go-plugin's test service), `kv_plugin`, `streamer_plugin`.
 
+#[path = "support/features.rs"]
+mod features;
 mod support;
 
 use std::path::{Path, PathBuf};

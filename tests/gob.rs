@@ -2,6 +2,8 @@
 //! encoder writes a corpus (go-testdata/gobcorpus) that Rust decodes to the expected values, and
 //! what Rust encodes for the same values Go decodes and compares (`gobcorpus decode`).
 
+#[path = "support/features.rs"]
+mod features;
 mod support;
 
 use std::collections::HashMap;

@@ -3,6 +3,8 @@
 //! helper modes) and the example KV plugins of v1.8.0 and v1.7.0. Each test names the
 //! PROTOCOL.md §8 item it checks.
 
+#[path = "support/features.rs"]
+mod features;
 mod support;
 
 use std::io::Write;

@@ -1,6 +1,8 @@
 //! Rust host ↔ Rust plugin: the crate's two halves together (no Go needed), over Unix sockets and
 //! TCP, with and without AutoMTLS.
 
+#[path = "support/features.rs"]
+mod features;
 mod support;
 
 use std::path::Path;

@@ -8,6 +8,8 @@
 //! Each fails on any error and on anything left behind: plugin processes, sockets (the plugins'
 //! `TMPDIR` must end empty) and this process's file descriptors.
 
+#[path = "support/features.rs"]
+mod features;
 mod support;
 
 use std::path::Path;

@@ -172,7 +172,9 @@ fn unpack(
 ) -> Result<MessageResponse, String> {
     let answer = answer.map_err(|status| {
         if status.code() == tonic::Code::Unimplemented {
-            "the plugin does not serve gRPC reflection (grpc.reflection.v1 or v1alpha)".to_string()
+            "the plugin does not serve gRPC reflection (grpc.reflection.v1 or v1alpha); a Rust \
+             plugin serves it when built with the go-plugin feature `reflection`"
+                .to_string()
         } else {
             format!("reflection failed: {}", status.message())
         }

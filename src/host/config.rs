@@ -11,6 +11,7 @@ use super::attach::AttachedProcess;
 use super::PluginConnection;
 use crate::handshake::{HandshakeConfig, Protocol};
 use crate::log::LogEntry;
+#[cfg(feature = "netrpc")]
 use crate::netrpc::{MuxBroker, RpcClient};
 use crate::reattach::ReattachConfig;
 
@@ -21,6 +22,7 @@ pub type Sink = Arc<Mutex<dyn Write + Send>>;
 pub type LogHook = Arc<dyn Fn(&str, &LogEntry) + Send + Sync>;
 
 type Factory = Arc<dyn Fn(&PluginConnection) -> Box<dyn Any + Send> + Send + Sync>;
+#[cfg(feature = "netrpc")]
 type NetRpcFactory = Arc<dyn Fn(RpcClient, &MuxBroker) -> Box<dyn Any + Send> + Send + Sync>;
 
 /// The plugins a host can dispense for one app version, by name (go-plugin's `PluginSet` on the
@@ -28,6 +30,7 @@ type NetRpcFactory = Arc<dyn Fn(RpcClient, &MuxBroker) -> Box<dyn Any + Send> + 
 #[derive(Clone, Default)]
 pub struct ClientSet {
     pub(crate) factories: BTreeMap<String, Factory>,
+    #[cfg(feature = "netrpc")]
     pub(crate) netrpc_factories: BTreeMap<String, NetRpcFactory>,
 }
 
@@ -55,6 +58,7 @@ impl ClientSet {
 impl ClientSet {
     /// Adds a net/rpc plugin: `make` wraps the net/rpc client of the dispensed plugin (calls are
     /// `Plugin.<Method>`) into a typed client, as go-plugin's `Plugin.Client(broker, rpc)`.
+    #[cfg(feature = "netrpc")]
     pub fn netrpc_plugin<T, F>(mut self, name: impl Into<String>, make: F) -> Self
     where
         T: Any + Send,
@@ -72,9 +76,11 @@ impl ClientSet {
 
 impl std::fmt::Debug for ClientSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.factories.keys().chain(self.netrpc_factories.keys()))
-            .finish()
+        let mut list = f.debug_list();
+        list.entries(self.factories.keys());
+        #[cfg(feature = "netrpc")]
+        list.entries(self.netrpc_factories.keys());
+        list.finish()
     }
 }
 

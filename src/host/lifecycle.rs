@@ -24,6 +24,7 @@ use crate::grpc::broker_mux::Multiplex;
 use crate::grpc::dial::{channel_over, connect, dial, with_tls};
 use crate::handshake::{HandshakeLine, Network, Protocol};
 use crate::mux::{self, Role};
+#[cfg(feature = "netrpc")]
 use crate::netrpc::host_side::NetRpcSession;
 use crate::reattach::ReattachConfig;
 
@@ -87,6 +88,7 @@ impl Running {
 /// The protocol side, made on first use.
 pub(super) enum Connected {
     Grpc(PluginConnection),
+    #[cfg(feature = "netrpc")]
     NetRpc(NetRpcSession),
 }
 
@@ -185,6 +187,7 @@ impl Host {
             .ok_or_else(|| Error::PluginExited("the plugin was killed".into()))?;
         match &running.connected {
             Some(Connected::Grpc(connection)) => return Ok(connection.clone()),
+            #[cfg(feature = "netrpc")]
             Some(Connected::NetRpc(_)) => return Err(netrpc_has_no_grpc_connection()),
             None => {}
         }
@@ -244,6 +247,7 @@ impl Host {
     }
 
     /// The net/rpc session of a net/rpc plugin, made on first use.
+    #[cfg(feature = "netrpc")]
     async fn netrpc(&self) -> Result<NetRpcSession, Error> {
         self.start().await?;
         let mut guard = self.inner.running.lock().await;
@@ -273,6 +277,7 @@ impl Host {
     /// is made). `T` must be the type the set's factory builds.
     pub async fn dispense<T: Any + Send>(&self, name: &str) -> Result<T, Error> {
         self.start().await?;
+        #[cfg(feature = "netrpc")]
         if self.protocol().await == Some(Protocol::NetRpc) {
             return self.dispense_netrpc(name).await;
         }
@@ -292,6 +297,7 @@ impl Host {
             .map_err(|_| wrong_type::<T>(name))
     }
 
+    #[cfg(feature = "netrpc")]
     async fn dispense_netrpc<T: Any + Send>(&self, name: &str) -> Result<T, Error> {
         let factory = {
             let running = self.inner.running.lock().await;
@@ -316,6 +322,7 @@ impl Host {
     /// Checks that the plugin answers (go-plugin's `Ping`: the health of service `plugin`).
     pub async fn ping(&self) -> Result<(), Error> {
         self.start().await?;
+        #[cfg(feature = "netrpc")]
         if self.protocol().await == Some(Protocol::NetRpc) {
             return self.netrpc().await?.ping().await;
         }
@@ -390,6 +397,7 @@ impl Host {
                 streams::shutdown(connection.channel()).await;
                 true
             }
+            #[cfg(feature = "netrpc")]
             Some(Connected::NetRpc(session)) => {
                 // The plugin often exits before its reply is written; its exit is what counts. A
                 // wedged plugin never answers: the call gets the same grace as gRPC's Shutdown.

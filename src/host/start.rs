@@ -25,6 +25,13 @@ use crate::tls::{mtls_client_config, mtls_server_config, Identity};
 
 impl Host {
     pub(super) async fn start_with(&self, mut config: HostConfig) -> Result<Running, Error> {
+        if !cfg!(feature = "netrpc") && config.protocols.contains(&Protocol::NetRpc) {
+            return Err(Error::Config(
+                "net/rpc plugins are allowed, but this build has no net/rpc support: enable the \
+                 go-plugin crate's feature `netrpc`"
+                    .into(),
+            ));
+        }
         if config.launch.len() != 1 {
             return Err(Error::Config(
                 "exactly one of Cmd, or Reattach, or RunnerFunc must be set".into(),

@@ -48,7 +48,9 @@ use std::sync::Arc;
 use tonic::service::RoutesBuilder;
 
 pub use crate::grpc::broker::GrpcBroker;
+#[cfg(feature = "netrpc")]
 pub use crate::netrpc::plugin_side::NetRpcPlugin;
+#[cfg(feature = "netrpc")]
 use crate::netrpc::plugin_side::NetRpcPlugins;
 pub use listener::ListenerKind;
 pub use serve::{serve, serve_test, TestServer};
@@ -109,6 +111,7 @@ impl<P: GrpcPlugin> GrpcPlugin for Reflected<P> {
 #[derive(Clone, Default)]
 pub struct PluginSet {
     plugins: BTreeMap<String, Arc<dyn GrpcPlugin>>,
+    #[cfg(feature = "netrpc")]
     pub(crate) netrpc: NetRpcPlugins,
 }
 
@@ -126,6 +129,7 @@ impl PluginSet {
 
     /// Adds a net/rpc plugin under `name`. A set holds plugins of one transport, as in go-plugin:
     /// a set with only net/rpc plugins is served over net/rpc.
+    #[cfg(feature = "netrpc")]
     pub fn netrpc_plugin(mut self, name: impl Into<String>, plugin: impl NetRpcPlugin) -> Self {
         self.netrpc.insert(name.into(), Arc::new(plugin));
         self
@@ -133,11 +137,11 @@ impl PluginSet {
 
     /// The transport this set is served with.
     pub(crate) fn protocol(&self) -> crate::handshake::Protocol {
+        #[cfg(feature = "netrpc")]
         if self.plugins.is_empty() && !self.netrpc.is_empty() {
-            crate::handshake::Protocol::NetRpc
-        } else {
-            crate::handshake::Protocol::Grpc
+            return crate::handshake::Protocol::NetRpc;
         }
+        crate::handshake::Protocol::Grpc
     }
 
     /// The plugins by name.
@@ -148,9 +152,11 @@ impl PluginSet {
 
 impl std::fmt::Debug for PluginSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.plugins.keys().chain(self.netrpc.keys()))
-            .finish()
+        let mut list = f.debug_list();
+        list.entries(self.plugins.keys());
+        #[cfg(feature = "netrpc")]
+        list.entries(self.netrpc.keys());
+        list.finish()
     }
 }
 

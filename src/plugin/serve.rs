@@ -22,6 +22,7 @@ use crate::grpc::incoming::{accept, incoming, with_tls};
 use crate::grpc::stdio::{StdioService, StdioSource};
 use crate::handshake::{negotiate_version, HandshakeLine, Protocol};
 use crate::mux::{self, Role};
+#[cfg(feature = "netrpc")]
 use crate::netrpc::plugin_side::NetRpcPlugins;
 use crate::proto::plugin::ConnInfo;
 use crate::reattach::ReattachConfig;
@@ -132,8 +133,9 @@ pub async fn serve_test(config: ServeConfig) -> Result<TestServer, Error> {
 struct Ready {
     version: u32,
     protocol: Protocol,
-    netrpc: NetRpcPlugins,
-    stdio: Option<StdioSource>,
+    /// The net/rpc plugins and the stdio they get through yamux streams.
+    #[cfg(feature = "netrpc")]
+    netrpc: (NetRpcPlugins, Option<StdioSource>),
     broker: GrpcBroker,
     listener: Arc<PluginListener>,
     tls: Option<Arc<rustls::ServerConfig>>,
@@ -159,14 +161,17 @@ async fn prepare(
     } = config;
     let version = negotiate_version(&env.host_versions, versions.keys().copied())
         .unwrap_or(handshake.protocol_version);
+    #[allow(unused_mut)] // only net/rpc takes its plugins out
     let mut set = versions.remove(&version).unwrap_or_default();
     let protocol = set.protocol();
-    let netrpc = std::mem::take(&mut set.netrpc);
     // net/rpc plugins get the redirected stdio through yamux streams, gRPC ones through GRPCStdio.
-    let (stdio, grpc_stdio) = match protocol {
-        Protocol::NetRpc => (stdio, None),
-        Protocol::Grpc => (None, stdio),
+    #[cfg(feature = "netrpc")]
+    let (netrpc, grpc_stdio) = match protocol {
+        Protocol::NetRpc => ((std::mem::take(&mut set.netrpc), stdio), None),
+        Protocol::Grpc => ((NetRpcPlugins::default(), None), stdio),
     };
+    #[cfg(not(feature = "netrpc"))]
+    let grpc_stdio = stdio;
 
     let listener = Arc::new(PluginListener::bind(listener, env).await?);
     let (tls, broker_tls, server_cert) = match (tls, &env.client_cert_pem) {
@@ -196,8 +201,8 @@ async fn prepare(
     Ok(Ready {
         version,
         protocol,
+        #[cfg(feature = "netrpc")]
         netrpc,
-        stdio,
         broker,
         listener,
         tls,
@@ -234,11 +239,10 @@ async fn routes(
     shutdown: CancellationToken,
 ) -> Result<RoutesBuilder, Error> {
     let mut routes = RoutesBuilder::default();
+    #[cfg_attr(not(feature = "reflection"), allow(unused_mut, unused_variables))]
     let mut descriptors: Vec<&'static [u8]> = vec![
         crate::proto::plugin::FILE_DESCRIPTOR_SET,
         tonic_health::pb::FILE_DESCRIPTOR_SET,
-        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
-        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
     ];
     for (name, plugin) in set.iter() {
         plugin
@@ -260,7 +264,28 @@ async fn routes(
         .await;
     routes.add_service(health);
 
-    // Both reflection versions describe every service, themselves included, as Go's do.
+    #[cfg(feature = "reflection")]
+    add_reflection(&mut routes, descriptors)?;
+
+    routes.add_service(
+        BrokerStreamService::new(broker, announcements, shutdown.clone()).into_service(),
+    );
+    routes.add_service(Controller::new(shutdown.clone()).into_service());
+    if let Some(source) = stdio {
+        routes.add_service(StdioService::new(source, shutdown).into_service());
+    }
+    Ok(routes)
+}
+
+/// gRPC reflection, v1 and v1alpha, each describing every service, themselves included, as Go's
+/// do.
+#[cfg(feature = "reflection")]
+fn add_reflection(
+    routes: &mut RoutesBuilder,
+    mut descriptors: Vec<&'static [u8]>,
+) -> Result<(), Error> {
+    descriptors.push(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET);
+    descriptors.push(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET);
     let mut reflection_v1 =
         tonic_reflection::server::Builder::configure().include_reflection_service(false);
     let mut reflection_v1alpha =
@@ -273,15 +298,7 @@ async fn routes(
         |e: tonic_reflection::server::Error| Error::Config(format!("gRPC reflection: {e}"));
     routes.add_service(reflection_v1.build_v1().map_err(reflection_err)?);
     routes.add_service(reflection_v1alpha.build_v1alpha().map_err(reflection_err)?);
-
-    routes.add_service(
-        BrokerStreamService::new(broker, announcements, shutdown.clone()).into_service(),
-    );
-    routes.add_service(Controller::new(shutdown.clone()).into_service());
-    if let Some(source) = stdio {
-        routes.add_service(StdioService::new(source, shutdown).into_service());
-    }
-    Ok(routes)
+    Ok(())
 }
 
 impl Ready {
@@ -300,12 +317,14 @@ impl Ready {
     /// socket file and returns. `multiplex`: the host asked for the multiplexed broker, so its one
     /// connection carries a yamux session whose unknocked streams are the main gRPC connections.
     async fn run(self, shutdown: CancellationToken, multiplex: bool) -> Result<(), Error> {
+        #[cfg(feature = "netrpc")]
         if self.protocol == Protocol::NetRpc {
+            let (plugins, stdio) = self.netrpc;
             crate::netrpc::plugin_side::serve(
                 self.listener.clone(),
                 self.tls,
-                self.netrpc,
-                self.stdio,
+                plugins,
+                stdio,
                 shutdown,
             )
             .await;

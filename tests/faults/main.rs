@@ -25,6 +25,8 @@
 //! - `security`: TLS confusion and AutoMTLS pinning both ways, socket directory permissions, no
 //!   certificate or key material in logs.
 
+#[path = "../support/features.rs"]
+mod features;
 #[path = "../support/mod.rs"]
 mod support;
 
