@@ -108,7 +108,8 @@ pub enum TimedOut {
     BrokerAccept,
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex, as go-plugin prints digests.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -65,6 +65,7 @@ pub mod error;
 pub(crate) mod grpc;
 pub mod handshake;
 pub mod host;
+mod lock;
 pub mod log;
 pub(crate) mod mux;
 #[cfg(feature = "netrpc")]

@@ -8,6 +8,7 @@ pub mod plugin {
     #![allow(missing_docs, clippy::all)]
     include!(concat!(env!("OUT_DIR"), "/plugin/plugin.rs"));
     /// Encoded file descriptor set, for gRPC reflection.
+    #[cfg(feature = "reflection")]
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         include_bytes!(concat!(env!("OUT_DIR"), "/plugin/descriptor.bin"));
 }

@@ -9,6 +9,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use crate::lock::lock;
+
 /// How long a delivered value waits for its taker, and a taker for its value.
 pub const RENDEZVOUS: Duration = Duration::from_secs(5);
 
@@ -133,10 +135,6 @@ impl<T: Send + 'static> Rendezvous<T> {
             .filter(|s| matches!(s, Slot::Arrived(..)))
             .count()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

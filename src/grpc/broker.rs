@@ -38,6 +38,7 @@ use super::incoming::{incoming, with_tls, Incoming};
 use crate::env::{Group, PluginEnv};
 use crate::error::{Error, TimedOut};
 use crate::handshake::Network;
+use crate::lock::lock;
 use crate::plugin::listener::{ListenerKind, PluginListener};
 use crate::proto::plugin::grpc_broker_server::{GrpcBroker as GrpcBrokerService, GrpcBrokerServer};
 use crate::proto::plugin::ConnInfo;
@@ -226,8 +227,14 @@ impl GrpcBroker {
 
     /// Stops every server this side serves through the broker and removes their sockets.
     pub fn close(&self) {
-        self.inner.closed.cancel();
-        for listener in lock(&self.inner.listeners).drain(..) {
+        self.inner.close();
+    }
+}
+
+impl Inner {
+    fn close(&self) {
+        self.closed.cancel();
+        for listener in lock(&self.listeners).drain(..) {
             listener.remove_socket();
         }
     }
@@ -236,15 +243,8 @@ impl GrpcBroker {
 impl Drop for Inner {
     /// The last handle is gone: nobody can reach these servers any more.
     fn drop(&mut self) {
-        self.closed.cancel();
-        for listener in lock(&self.listeners).drain(..) {
-            listener.remove_socket();
-        }
+        self.close();
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The plugin's end of `StartStream`: announcements from the host go to the broker, the broker's

@@ -30,6 +30,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::error::Error;
+use crate::lock::lock;
 use crate::mux::{Control, StreamHandle};
 use crate::proto::plugin::conn_info::Knock;
 use crate::proto::plugin::ConnInfo;
@@ -236,10 +237,6 @@ fn knock(id: u32, ack: bool, error: String) -> ConnInfo {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,77 +245,6 @@ mod tests {
 
     /// Two sides of one session, each with its knock protocol, wired through channels as the
     /// broker stream would be.
-    #[tokio::test]
-    async fn a_knocked_stream_reaches_the_listener_and_others_reach_main() {
-        let (a, b) = tokio::io::duplex(1 << 20);
-        let (host_control, host_streams) = start(a, Role::Client);
-        let (plugin_control, plugin_streams) = start(b, Role::Server);
-        let (main_tx, mut main_rx) = mpsc::channel(4);
-        let host = Multiplex::start(host_control, host_streams, None);
-        let plugin = Multiplex::start(plugin_control, plugin_streams, Some(main_tx));
-        let (to_plugin, mut plugin_inbox) = mpsc::unbounded_channel();
-        let (to_host, mut host_inbox) = mpsc::unbounded_channel();
-
-        // The main connection: no knock.
-        let mut main = host.open().await.unwrap();
-        main.write_all(b"main").await.unwrap();
-        let mut got = [0u8; 4];
-        main_rx
-            .recv()
-            .await
-            .unwrap()
-            .read_exact(&mut got)
-            .await
-            .unwrap();
-        assert_eq!(&got, b"main");
-
-        // The plugin serves id 1; the host knocks and opens.
-        let mut served = plugin.listen(1);
-        let dial = tokio::spawn({
-            let host = host.clone();
-            async move { host.knock_and_open(1, &to_plugin).await }
-        });
-        let knock = plugin_inbox.recv().await.unwrap();
-        assert_eq!(
-            knock.knock.as_ref().map(|k| (k.knock, k.ack)),
-            Some((true, false))
-        );
-        plugin.on_knock(knock.service_id, &to_host);
-        let ack = host_inbox.recv().await.unwrap();
-        host.on_ack(ack.service_id, ack.knock.unwrap());
-        let mut stream = dial.await.unwrap().unwrap();
-        stream.write_all(b"id-1").await.unwrap();
-        served
-            .recv()
-            .await
-            .unwrap()
-            .read_exact(&mut got)
-            .await
-            .unwrap();
-        assert_eq!(&got, b"id-1");
-    }
-
-    #[tokio::test]
-    async fn knocking_on_an_id_nobody_serves_fails_with_go_text() {
-        let (a, b) = tokio::io::duplex(1 << 20);
-        let (host_control, host_streams) = start(a, Role::Client);
-        let (plugin_control, plugin_streams) = start(b, Role::Server);
-        let host = Multiplex::start(host_control, host_streams, None);
-        let plugin = Multiplex::start(plugin_control, plugin_streams, None);
-        let (to_plugin, mut plugin_inbox) = mpsc::unbounded_channel();
-        let (to_host, mut host_inbox) = mpsc::unbounded_channel();
-        let dial = tokio::spawn({
-            let host = host.clone();
-            async move { host.knock_and_open(9, &to_plugin).await }
-        });
-        let knock = plugin_inbox.recv().await.unwrap();
-        plugin.on_knock(knock.service_id, &to_host);
-        let ack = host_inbox.recv().await.unwrap();
-        host.on_ack(ack.service_id, ack.knock.unwrap());
-        let err = dial.await.unwrap().unwrap_err().to_string();
-        assert_eq!(err, "failed to knock before dialling client: failed to knock for id 9: no listener for id 9");
-    }
-
     /// A host and a plugin side of one session, and the broker stream between them as channels.
     struct Pair {
         host: Arc<Multiplex>,
@@ -348,9 +274,31 @@ mod tests {
         }
     }
 
-    /// Reads what arrives on the next stream routed to `to`.
+    impl Pair {
+        /// The host dials `id` in the background.
+        fn dial(&self, id: u32) -> tokio::task::JoinHandle<Result<StreamHandle, Error>> {
+            let (host, to_plugin) = (self.host.clone(), self.to_plugin.clone());
+            tokio::spawn(async move { host.knock_and_open(id, &to_plugin).await })
+        }
+
+        /// Takes the host's next knock to the plugin: the plugin answers it and its answer
+        /// reaches the host. Returns the knock.
+        async fn answer_knock(&mut self) -> ConnInfo {
+            let knock = self.plugin_inbox.recv().await.unwrap();
+            self.plugin.on_knock(knock.service_id, &self.to_host);
+            let ack = self.host_inbox.recv().await.unwrap();
+            self.host.on_ack(ack.service_id, ack.knock.unwrap());
+            knock
+        }
+    }
+
+    /// Reads what arrives on the next stream routed to `to`, failing after 10 s.
     async fn next_text(to: &mut mpsc::Receiver<StreamHandle>) -> String {
-        let mut stream = to.recv().await.unwrap();
+        let within = Duration::from_secs(10);
+        let mut stream = tokio::time::timeout(within, to.recv())
+            .await
+            .expect("no stream arrived within 10 s")
+            .unwrap();
         let mut text = String::new();
         stream.read_to_string(&mut text).await.unwrap();
         text
@@ -361,16 +309,41 @@ mod tests {
         stream.shutdown().await.unwrap();
     }
 
+    #[tokio::test]
+    async fn a_knocked_stream_reaches_the_listener_and_others_reach_main() {
+        let mut p = pair();
+        // The main connection: no knock.
+        send(p.host.open().await.unwrap(), "main").await;
+        assert_eq!(next_text(&mut p.main).await, "main");
+
+        // The plugin serves id 1; the host knocks and opens.
+        let mut served = p.plugin.listen(1);
+        let dial = p.dial(1);
+        let knock = p.answer_knock().await;
+        assert_eq!(
+            knock.knock.as_ref().map(|k| (k.knock, k.ack)),
+            Some((true, false))
+        );
+        send(dial.await.unwrap().unwrap(), "id-1").await;
+        assert_eq!(next_text(&mut served).await, "id-1");
+    }
+
+    #[tokio::test]
+    async fn knocking_on_an_id_nobody_serves_fails_with_go_text() {
+        let mut p = pair();
+        let dial = p.dial(9);
+        p.answer_knock().await;
+        let err = dial.await.unwrap().unwrap_err().to_string();
+        assert_eq!(err, "failed to knock before dialling client: failed to knock for id 9: no listener for id 9");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_door_opened_for_a_dial_that_timed_out_is_used_up_before_the_next_dial() {
         let mut p = pair();
         let mut one = p.plugin.listen(1);
         let mut two = p.plugin.listen(2);
-        let dial = tokio::spawn({
-            let (host, to_plugin) = (p.host.clone(), p.to_plugin.clone());
-            async move { host.knock_and_open(1, &to_plugin).await }
-        });
         // The knock is answered only after the dial gave up.
+        let dial = p.dial(1);
         let knock = p.plugin_inbox.recv().await.unwrap();
         let err = dial.await.unwrap().unwrap_err().to_string();
         assert!(
@@ -381,20 +354,12 @@ mod tests {
         let late = p.host_inbox.recv().await.unwrap();
         p.host.on_ack(late.service_id, late.knock.unwrap());
         // Then a dial of id 2: its stream must reach 2, not 1's stale door.
-        let dial = tokio::spawn({
-            let (host, to_plugin) = (p.host.clone(), p.to_plugin.clone());
-            async move { host.knock_and_open(2, &to_plugin).await }
-        });
-        let knock = p.plugin_inbox.recv().await.unwrap();
-        p.plugin.on_knock(knock.service_id, &p.to_host);
-        let ack = p.host_inbox.recv().await.unwrap();
-        p.host.on_ack(ack.service_id, ack.knock.unwrap());
+        let dial = p.dial(2);
+        p.answer_knock().await;
         send(dial.await.unwrap().unwrap(), "for-2").await;
-        let within = Duration::from_secs(10);
-        let used_up = tokio::time::timeout(within, one.recv()).await.unwrap();
-        assert!(used_up.is_some());
-        let text = tokio::time::timeout(within, next_text(&mut two)).await;
-        assert_eq!(text.unwrap(), "for-2");
+        let used_up = tokio::time::timeout(Duration::from_secs(10), one.recv()).await;
+        assert!(used_up.unwrap().is_some());
+        assert_eq!(next_text(&mut two).await, "for-2");
     }
 
     #[tokio::test(start_paused = true)]

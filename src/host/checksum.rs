@@ -105,10 +105,7 @@ fn compare(path: &Path, actual: &[u8], expected: &[u8]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
+    use crate::error::hex;
 
     #[test]
     fn matching_checksum_passes_and_a_wrong_one_is_refused() {

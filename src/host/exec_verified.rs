@@ -53,7 +53,7 @@ pub(crate) fn exec_verified(
     for arg in command.get_args() {
         strings.push(to_c(arg)?);
     }
-    let argv = Argv::new(strings);
+    let argv = CStringArray::new(strings);
     let mut variables: std::collections::BTreeMap<std::ffi::OsString, std::ffi::OsString> =
         if cleared {
             Default::default()
@@ -73,7 +73,7 @@ pub(crate) fn exec_verified(
         entry.push(value);
         entries.push(to_c(&entry)?);
     }
-    let envp = Argv::new(entries);
+    let envp = CStringArray::new(entries);
     let VerifiedExecutable { file, script } = verified;
     let step = move || {
         let fd = file.as_raw_fd();
@@ -103,17 +103,17 @@ pub(crate) fn exec_verified(_: &mut Command, _: VerifiedExecutable) -> Result<()
 /// An argument or environment vector built before the fork: the strings and a NULL-terminated
 /// pointer list.
 #[cfg(target_os = "linux")]
-struct Argv {
+struct CStringArray {
     _strings: Vec<std::ffi::CString>,
     pointers: Vec<*const libc::c_char>,
 }
 
 #[cfg(target_os = "linux")]
-impl Argv {
+impl CStringArray {
     fn new(strings: Vec<std::ffi::CString>) -> Self {
         let mut pointers: Vec<*const libc::c_char> = strings.iter().map(|s| s.as_ptr()).collect();
         pointers.push(std::ptr::null());
-        Argv {
+        CStringArray {
             _strings: strings,
             pointers,
         }
@@ -126,10 +126,10 @@ impl Argv {
 
 // SAFETY: the pointers point into `_strings`, owned by the same value and never changed.
 #[cfg(target_os = "linux")]
-unsafe impl Send for Argv {}
+unsafe impl Send for CStringArray {}
 // SAFETY: as above; nothing is mutated through a shared reference.
 #[cfg(target_os = "linux")]
-unsafe impl Sync for Argv {}
+unsafe impl Sync for CStringArray {}
 
 /// Whether `env_clear` was called on `command`, read from its `Debug` form; `None` when that form
 /// does not say.

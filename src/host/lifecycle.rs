@@ -23,6 +23,7 @@ use crate::grpc::broker::BrokerTls;
 use crate::grpc::broker_mux::Multiplex;
 use crate::grpc::dial::{channel_over, connect, dial, with_tls};
 use crate::handshake::{HandshakeLine, Network, Protocol};
+use crate::lock::lock;
 use crate::mux::{self, Role};
 #[cfg(feature = "netrpc")]
 use crate::netrpc::host_side::NetRpcSession;
@@ -545,10 +546,6 @@ pub(super) fn remove_socket_dir(dir: Option<&Path>) {
     if let Some(dir) = dir {
         let _ = std::fs::remove_dir_all(dir);
     }
-}
-
-pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn managed_hosts() -> &'static Mutex<Vec<Weak<Inner>>> {

@@ -12,13 +12,14 @@ use super::launch::{
     StderrOutputs,
 };
 use super::lifecycle::{
-    lock, plugin_temp_dir, remove_socket_dir, remove_stale_socket, Host, Running, SocketPlaces,
+    plugin_temp_dir, remove_socket_dir, remove_stale_socket, Host, Running, SocketPlaces,
 };
 use crate::env::HostEnv;
 use crate::error::Error;
 use crate::grpc::broker::BrokerTls;
 use crate::grpc::dial::dial;
 use crate::handshake::{HandshakeLine, HostExpectations, Protocol};
+use crate::lock::lock;
 use crate::plugin::listener::MAX_SOCKET_PATH;
 use crate::reattach::ReattachConfig;
 use crate::tls::{mtls_client_config, mtls_server_config, Identity};

@@ -20,6 +20,7 @@ use tokio::task::AbortHandle;
 use super::gob_stream::{write_bytes, GobEncoder, GobReader, GobWriter};
 use crate::conn::Conn;
 use crate::error::Error;
+use crate::lock::lock;
 
 /// net/rpc's request header.
 #[derive(Gob, Debug, Default, Clone, PartialEq)]
@@ -146,7 +147,7 @@ impl RpcClient {
             calls.waiting.insert(seq, slot);
             seq
         };
-        let forget = ForgetOnDrop {
+        let _forget = ForgetOnDrop {
             calls: &self.inner.calls,
             seq,
         };
@@ -162,11 +163,9 @@ impl RpcClient {
                 return Err(Error::PluginExited("connection is shut down".into()));
             }
         }
-        let result = replied
+        replied
             .await
-            .unwrap_or_else(|_| Err(Error::PluginExited("connection is shut down".into())));
-        drop(forget);
-        result
+            .unwrap_or_else(|_| Err(Error::PluginExited("connection is shut down".into())))
     }
 }
 
@@ -180,10 +179,6 @@ impl Drop for ForgetOnDrop<'_> {
     fn drop(&mut self) {
         lock(self.calls).waiting.remove(&self.seq);
     }
-}
-
-fn lock<T>(mutex: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The writer task: sends queued requests in order until the client is dropped or a write fails.

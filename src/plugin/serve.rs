@@ -239,20 +239,10 @@ async fn routes(
     shutdown: CancellationToken,
 ) -> Result<RoutesBuilder, Error> {
     let mut routes = RoutesBuilder::default();
-    #[cfg_attr(not(feature = "reflection"), allow(unused_mut, unused_variables))]
-    let mut descriptors: Vec<&'static [u8]> = vec![
-        crate::proto::plugin::FILE_DESCRIPTOR_SET,
-        tonic_health::pb::FILE_DESCRIPTOR_SET,
-    ];
     for (name, plugin) in set.iter() {
         plugin
             .register(&broker, &mut routes)
             .map_err(|e| Error::Config(format!("error registering {name:?}: {e}")))?;
-        for d in plugin.file_descriptor_sets() {
-            if !descriptors.contains(&d) {
-                descriptors.push(d);
-            }
-        }
     }
 
     let (reporter, health) = tonic_health::server::health_reporter();
@@ -265,7 +255,7 @@ async fn routes(
     routes.add_service(health);
 
     #[cfg(feature = "reflection")]
-    add_reflection(&mut routes, descriptors)?;
+    add_reflection(&mut routes, set)?;
 
     routes.add_service(
         BrokerStreamService::new(broker, announcements, shutdown.clone()).into_service(),
@@ -280,12 +270,20 @@ async fn routes(
 /// gRPC reflection, v1 and v1alpha, each describing every service, themselves included, as Go's
 /// do.
 #[cfg(feature = "reflection")]
-fn add_reflection(
-    routes: &mut RoutesBuilder,
-    mut descriptors: Vec<&'static [u8]>,
-) -> Result<(), Error> {
-    descriptors.push(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET);
-    descriptors.push(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET);
+fn add_reflection(routes: &mut RoutesBuilder, set: &PluginSet) -> Result<(), Error> {
+    let mut descriptors: Vec<&'static [u8]> = vec![
+        crate::proto::plugin::FILE_DESCRIPTOR_SET,
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+    ];
+    for (_, plugin) in set.iter() {
+        for d in plugin.file_descriptor_sets() {
+            if !descriptors.contains(&d) {
+                descriptors.push(d);
+            }
+        }
+    }
     let mut reflection_v1 =
         tonic_reflection::server::Builder::configure().include_reflection_service(false);
     let mut reflection_v1alpha =
