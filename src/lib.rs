@@ -78,6 +78,11 @@ pub mod tls;
 
 pub use error::{Error, Result, TimedOut};
 
+/// The README's examples, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// Internal parsers of peer input, public only for the fuzz targets in `fuzz/` (feature
 /// `fuzzing`; not part of the API).
 #[cfg(feature = "fuzzing")]
