@@ -31,9 +31,9 @@
 //! The default transport list is gRPC only (go-plugin's own default is net/rpc only); AutoMTLS is
 //! off by default, as in go-plugin, so that plugins without TLS support still load.
 
-pub mod attach;
+mod attach;
 mod checksum;
-pub mod config;
+pub(crate) mod config;
 mod death_signal;
 mod discover;
 mod exec_verified;

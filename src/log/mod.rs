@@ -1,12 +1,12 @@
 //! Logging across the process boundary, in go-plugin's terms: a plugin writes one hclog JSON
 //! object per line on its stderr; the host turns every stderr line back into a log entry.
 //!
-//! * [`hclog_layer`] — the plugin side: a `tracing-subscriber` layer writing hclog JSON lines.
-//! * [`stderr_line`] — the host side: go-plugin's rules for classifying a plugin's stderr line
+//! * [`HclogLayer`] — the plugin side: a `tracing-subscriber` layer writing hclog JSON lines.
+//! * [`StderrClassifier`] — the host side: go-plugin's rules for classifying a plugin's stderr line
 //!   (hclog JSON, `[LEVEL]` prefixes, panics), pure.
 
-pub mod hclog_layer;
-pub mod stderr_line;
+mod hclog_layer;
+mod stderr_line;
 
 pub use hclog_layer::{
     format_line, format_timestamp, init, init_host, install_panic_hook, level_name, real_stderr,
