@@ -361,14 +361,26 @@ async fn yamux_session_with_a_go_plugin_survives_idle_keepalives_and_moves_a_meb
     let mut test: TestClient<Channel> = host.dispense("test").await.unwrap();
     // hashicorp/yamux pings every 30 s and drops a session whose pings go unanswered for 10 s.
     tokio::time::sleep(Duration::from_secs(45)).await;
-    assert_eq!(double(&mut test, 9).await, 18);
+    // Each call gets a deadline: a stalled session fails the test instead of hanging the suite
+    // (seen once under full-suite load, not reproduced alone).
+    let within = Duration::from_secs(60);
+    let doubled = tokio::time::timeout(within, double(&mut test, 9)).await;
+    assert_eq!(
+        doubled.expect("Double after 45 s idle did not answer within 60 s"),
+        18
+    );
     let payload: Vec<u8> = (0..(1u32 << 20)).map(|i| b'a' + (i % 26) as u8).collect();
-    test.print_stdio(PrintStdioRequest {
-        stdout: payload.clone(),
-        stderr: payload.clone(),
-    })
-    .await
-    .unwrap();
+    let printed = tokio::time::timeout(
+        within,
+        test.print_stdio(PrintStdioRequest {
+            stdout: payload.clone(),
+            stderr: payload.clone(),
+        }),
+    )
+    .await;
+    printed
+        .expect("PrintStdio of 1 MiB did not answer within 60 s")
+        .unwrap();
     eventually(Duration::from_secs(10), "stdio", || {
         out.bytes().len() >= payload.len() && err.bytes().len() >= payload.len()
     })
