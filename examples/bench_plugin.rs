@@ -11,8 +11,9 @@
 use std::pin::Pin;
 use std::time::Instant;
 
+use go_plugin::broker::GrpcBroker;
 use go_plugin::handshake::HandshakeConfig;
-use go_plugin::plugin::{serve, GrpcBroker, PluginSet, ServeConfig};
+use go_plugin::plugin::{serve, PluginSet, ServeConfig};
 use go_plugin_schemas::bench::bench_client::BenchClient;
 use go_plugin_schemas::bench::bench_server::{Bench, BenchServer};
 use go_plugin_schemas::bench::{BrokerId, Count, DownloadRequest, Payload};

@@ -3,8 +3,9 @@
 //! `current + value`, and stores the sum in the file `kv_<key>` as JSON `{"Value":N}`; `Get(key)`
 //! returns the stored number. Cookie `BASIC_PLUGIN=hello`, app version 1, plugin `counter`.
 
+use go_plugin::broker::GrpcBroker;
 use go_plugin::handshake::HandshakeConfig;
-use go_plugin::plugin::{serve, GrpcBroker, PluginSet, Reflected, ServeConfig};
+use go_plugin::plugin::{serve, PluginSet, Reflected, ServeConfig};
 use go_plugin_schemas::counter::add_helper_client::AddHelperClient;
 use go_plugin_schemas::counter::counter_server::{Counter, CounterServer};
 use go_plugin_schemas::counter::{

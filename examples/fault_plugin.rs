@@ -37,9 +37,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use go_plugin::broker::GrpcBroker;
 use go_plugin::handshake::{HandshakeConfig, HandshakeLine, Network, Protocol};
 use go_plugin::host::{ClientSet, Host, HostConfig};
-use go_plugin::plugin::{serve, GrpcBroker, PluginSet, ServeConfig};
+use go_plugin::plugin::{serve, PluginSet, ServeConfig};
 use go_plugin::tls::{mtls_server_config, parse_pem_certificates, Identity};
 use go_plugin_schemas::grpctest::test_client::TestClient;
 use go_plugin_schemas::grpctest::test_server::{Test, TestServer};

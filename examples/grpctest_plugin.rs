@@ -15,10 +15,9 @@
 
 use std::io::Write;
 
+use go_plugin::broker::GrpcBroker;
 use go_plugin::handshake::HandshakeConfig;
-use go_plugin::plugin::{
-    serve, serve_test, GrpcBroker, ListenerKind, PluginSet, Reflected, ServeConfig,
-};
+use go_plugin::plugin::{serve, serve_test, ListenerKind, PluginSet, Reflected, ServeConfig};
 use go_plugin_schemas::grpctest::ping_pong_client::PingPongClient;
 use go_plugin_schemas::grpctest::ping_pong_server::{PingPong, PingPongServer};
 use go_plugin_schemas::grpctest::print_kv_request::Value;

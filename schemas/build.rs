@@ -1,35 +1,26 @@
-//! Compiles `proto/` with tonic-prost-build, parsing with protox (no system `protoc`).
+//! Compiles `proto/` with go-plugin-build, as a user's crate would: the code goes through
+//! go-plugin's re-exports, and each client can be dispensed typed (`Host::client`).
 //!
-//! Each schema is compiled on its own into a sub-folder of `OUT_DIR`: several share go-plugin's
+//! Each schema is compiled into a sub-folder of `OUT_DIR` of its own: several share go-plugin's
 //! package name `proto` (as in Go, where they live in separate Go packages).
 
 use std::path::PathBuf;
 
-/// (output sub-folder, proto file relative to `proto/`, emit a file descriptor set for reflection)
-const SETS: &[(&str, &str, bool)] = &[
-    ("kv", "examples/kv/kv.proto", true),
-    ("counter", "examples/counter/counter.proto", true),
-    ("streamer", "examples/streamer/streamer.proto", true),
-    ("grpctest", "grpctest/test.proto", true),
-    ("bench", "bench/bench.proto", false),
+/// (output sub-folder, schema file)
+const SETS: &[(&str, &str)] = &[
+    ("kv", "proto/examples/kv/kv.proto"),
+    ("counter", "proto/examples/counter/counter.proto"),
+    ("streamer", "proto/examples/streamer/streamer.proto"),
+    ("grpctest", "proto/grpctest/test.proto"),
+    ("bench", "proto/bench/bench.proto"),
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    println!("cargo:rerun-if-changed=proto");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
-    for (name, file, descriptor) in SETS {
-        let out = out_dir.join(name);
-        std::fs::create_dir_all(&out)?;
-        let fds = protox::compile([file], ["proto"])?;
-        if *descriptor {
-            std::fs::write(
-                out.join("descriptor.bin"),
-                prost::Message::encode_to_vec(&fds),
-            )?;
-        }
-        tonic_prost_build::configure()
-            .out_dir(&out)
-            .compile_fds(fds)?;
+    for (name, file) in SETS {
+        go_plugin_build::Builder::new()
+            .out_dir(out_dir.join(name))
+            .compile(&[file], &["proto"])?;
     }
     Ok(())
 }

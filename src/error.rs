@@ -130,5 +130,47 @@ impl Error {
     }
 }
 
+/// So that `?` works inside a tonic service method (a plugin dialing the host's broker, say): a
+/// gRPC status passes through unchanged; a timeout becomes `DEADLINE_EXCEEDED`, a peer that went
+/// away `UNAVAILABLE`, anything else `INTERNAL`, each with the error's text.
+impl From<Error> for tonic::Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Status(status) => status,
+            Error::Timeout { message, .. } => tonic::Status::deadline_exceeded(message),
+            e @ (Error::PluginExited(_)
+            | Error::ExitedBeforeConnect { .. }
+            | Error::Transport(_)) => tonic::Status::unavailable(e.to_string()),
+            e => tonic::Status::internal(e.to_string()),
+        }
+    }
+}
+
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::{Error, TimedOut};
+    use tonic::Code;
+
+    #[test]
+    fn errors_become_statuses_a_grpc_caller_can_tell_apart() {
+        let status = |e: Error| tonic::Status::from(e);
+        assert_eq!(
+            status(Error::Status(tonic::Status::not_found("x"))).code(),
+            Code::NotFound
+        );
+        let timeout = status(Error::timeout(TimedOut::BrokerAnnouncement, "no id 3"));
+        assert_eq!(
+            (timeout.code(), timeout.message()),
+            (Code::DeadlineExceeded, "no id 3")
+        );
+        assert_eq!(
+            status(Error::PluginExited("gone".into())).code(),
+            Code::Unavailable
+        );
+        let config = status(Error::Config("bad".into()));
+        assert_eq!((config.code(), config.message()), (Code::Internal, "bad"));
+    }
+}

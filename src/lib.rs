@@ -51,7 +51,7 @@
 //! | `HandshakeConfig` | [`handshake::HandshakeConfig`] |
 //! | `PluginSet`, `VersionedPlugins` | [`plugin::PluginSet`], [`plugin::ServeConfig::version`] |
 //! | `GRPCPlugin.GRPCServer` | [`plugin::GrpcPlugin`] |
-//! | `GRPCBroker` | [`plugin::GrpcBroker`] |
+//! | `GRPCBroker` (both sides) | [`broker::GrpcBroker`] |
 //! | `ReattachConfig` | [`reattach::ReattachConfig`] |
 //! | hclog JSON on stderr | [`log::HclogLayer`] |
 //!
@@ -62,6 +62,14 @@
 pub(crate) mod conn;
 pub(crate) mod env;
 pub mod error;
+
+/// go-plugin's `GRPCBroker`, the same on both sides: extra gRPC connections between host and
+/// plugin, each under an id one side announces ([`GrpcBroker::accept_and_serve`]) and the other
+/// dials ([`GrpcBroker::dial`]). A host gets its side with `host.broker()`, a plugin with the
+/// argument of [`plugin::PluginSet::grpc`]'s closure.
+pub mod broker {
+    pub use crate::grpc::broker::{BrokeredServer, GrpcBroker};
+}
 pub(crate) mod grpc;
 pub mod handshake;
 pub mod host;
@@ -77,6 +85,39 @@ mod rendezvous;
 pub mod tls;
 
 pub use error::{Error, Result, TimedOut};
+
+// What the code generated for a user's own schemas needs (`go-plugin-build` points its paths
+// here), so that a plugin or host crate needs no dependency on these crates of its own: their
+// versions are go-plugin's (README, "Your own service").
+#[doc(no_inline)]
+pub use prost;
+#[doc(no_inline)]
+pub use prost_types;
+/// Streams for server-streaming replies (`tokio_stream::iter`, `ReceiverStream`, ...).
+#[doc(no_inline)]
+pub use tokio_stream;
+#[doc(no_inline)]
+pub use tonic;
+#[doc(no_inline)]
+pub use tonic_prost;
+
+/// Includes the code `go-plugin-build` generated for protobuf package `$package` (from `build.rs`),
+/// and its descriptor set as `FILE_DESCRIPTOR_SET` (for [`plugin::PluginSet::reflection`]).
+///
+/// ```ignore
+/// pub mod calc {
+///     go_plugin::include_proto!("calc");
+/// }
+/// ```
+#[macro_export]
+macro_rules! include_proto {
+    ($package:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $package, ".rs"));
+        /// The encoded `FileDescriptorSet` of this package's schema files and their imports.
+        pub const FILE_DESCRIPTOR_SET: &[u8] =
+            include_bytes!(concat!(env!("OUT_DIR"), "/", $package, ".descriptor.bin"));
+    };
+}
 
 /// The README's examples, compiled by `cargo test --doc`.
 #[cfg(doctest)]

@@ -6,9 +6,9 @@
 /// go-plugin's internal services: `plugin.GRPCBroker`, `plugin.GRPCController`, `plugin.GRPCStdio`.
 pub mod plugin {
     #![allow(missing_docs, clippy::all)]
-    include!(concat!(env!("OUT_DIR"), "/plugin/plugin.rs"));
+    include!(concat!(env!("OUT_DIR"), "/plugin.rs"));
     /// Encoded file descriptor set, for gRPC reflection.
     #[cfg(feature = "reflection")]
     pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/plugin/descriptor.bin"));
+        include_bytes!(concat!(env!("OUT_DIR"), "/plugin.descriptor.bin"));
 }

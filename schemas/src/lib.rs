@@ -8,7 +8,7 @@ pub mod kv {
     include!(concat!(env!("OUT_DIR"), "/kv/proto.rs"));
     /// Encoded file descriptor set, for gRPC reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/kv/descriptor.bin"));
+        include_bytes!(concat!(env!("OUT_DIR"), "/kv/proto.descriptor.bin"));
 }
 
 /// `proto.Counter` and `proto.AddHelper` of go-plugin's `examples/bidirectional`.
@@ -17,7 +17,7 @@ pub mod counter {
     include!(concat!(env!("OUT_DIR"), "/counter/proto.rs"));
     /// Encoded file descriptor set, for gRPC reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/counter/descriptor.bin"));
+        include_bytes!(concat!(env!("OUT_DIR"), "/counter/proto.descriptor.bin"));
 }
 
 /// `proto.StreamerService` of go-plugin's `examples/streaming`.
@@ -26,7 +26,7 @@ pub mod streamer {
     include!(concat!(env!("OUT_DIR"), "/streamer/proto.rs"));
     /// Encoded file descriptor set, for gRPC reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/streamer/descriptor.bin"));
+        include_bytes!(concat!(env!("OUT_DIR"), "/streamer/proto.descriptor.bin"));
 }
 
 /// `grpctest.Test` and `grpctest.PingPong` of go-plugin's test suite.
@@ -34,8 +34,10 @@ pub mod grpctest {
     #![allow(missing_docs, clippy::all)]
     include!(concat!(env!("OUT_DIR"), "/grpctest/grpctest.rs"));
     /// Encoded file descriptor set, for gRPC reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/grpctest/descriptor.bin"));
+    pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(
+        env!("OUT_DIR"),
+        "/grpctest/grpctest.descriptor.bin"
+    ));
 }
 
 /// `bench.Bench`, the service `make bench` measures (Rust and Go plugins and hosts).

@@ -117,9 +117,10 @@ impl GrpcBroker {
     }
 
     /// Listens on a new socket, announces it to the other side under `id` and serves `routes` on
-    /// it until the broker closes (go-plugin's `AcceptAndServe`). Returns once the announcement is
-    /// sent; serving continues in the background.
-    pub async fn accept_and_serve(&self, id: u32, routes: Routes) -> Result<(), Error> {
+    /// it until the broker closes or the returned handle's [`BrokeredServer::stop`] (go-plugin's
+    /// `AcceptAndServe`). Returns once the announcement is sent; serving continues in the
+    /// background, also when the handle is dropped.
+    pub async fn accept_and_serve(&self, id: u32, routes: Routes) -> Result<BrokeredServer, Error> {
         if self.inner.tls.required && self.inner.tls.server.is_none() {
             return Err(Error::Config(format!(
                 "cannot serve broker id {id}: the plugin connection uses TLS, and brokered \
@@ -130,8 +131,7 @@ impl GrpcBroker {
         if let Some(mux) = self.inner.mux.get() {
             let streams = mux.listen(id);
             let incoming = with_tls(streams, self.inner.tls.server.clone());
-            self.serve(routes, incoming);
-            return Ok(());
+            return Ok(self.serve(id, routes, incoming, None));
         }
         let listener =
             Arc::new(PluginListener::bind(ListenerKind::Auto, &self.inner.sockets).await?);
@@ -146,23 +146,37 @@ impl GrpcBroker {
         self.inner.outgoing.send(info).map_err(|_| {
             Error::PluginExited(format!("broker stream closed; cannot announce id {id}"))
         })?;
-        self.serve(routes, incoming(listener, self.inner.tls.server.clone()));
-        Ok(())
+        let accepting = incoming(listener.clone(), self.inner.tls.server.clone());
+        Ok(self.serve(id, routes, accepting, Some(listener)))
     }
 
-    /// Serves `routes` on `incoming` until the broker closes.
-    fn serve(&self, routes: Routes, incoming: Incoming) {
-        let closed = self.inner.closed.clone();
-        tokio::spawn(async move {
+    /// Serves `routes` on `incoming` until the broker closes or the handle stops it.
+    fn serve(
+        &self,
+        id: u32,
+        routes: Routes,
+        incoming: Incoming,
+        listener: Option<Arc<PluginListener>>,
+    ) -> BrokeredServer {
+        let stop = self.inner.closed.child_token();
+        let until = stop.clone().cancelled_owned();
+        let task = tokio::spawn(async move {
             let served = tonic::transport::Server::builder()
                 .max_frame_size(crate::grpc::dial::MAX_FRAME_SIZE)
                 .add_routes(routes)
-                .serve_with_incoming_shutdown(incoming, closed.cancelled_owned())
+                .serve_with_incoming_shutdown(incoming, until)
                 .await;
             if let Err(e) = served {
                 tracing::error!(target: "go_plugin", error = %e, "plugin acceptAndServe error");
             }
         });
+        BrokeredServer {
+            id,
+            stop,
+            task,
+            listener,
+            broker: Arc::downgrade(&self.inner),
+        }
     }
 
     /// Connects to the server the other side announced under `id`, waiting up to 5 s for the
@@ -244,6 +258,46 @@ impl Drop for Inner {
     /// The last handle is gone: nobody can reach these servers any more.
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// One server the broker serves ([`GrpcBroker::accept_and_serve`]). Dropping the handle leaves it
+/// serving until the broker closes; [`BrokeredServer::stop`] ends it alone.
+#[derive(Debug)]
+pub struct BrokeredServer {
+    id: u32,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+    listener: Option<Arc<PluginListener>>,
+    broker: std::sync::Weak<Inner>,
+}
+
+impl BrokeredServer {
+    /// How long [`BrokeredServer::stop`] lets calls in flight finish before it ends them.
+    pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// The broker id it was announced under.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Stops accepting, removes its socket, lets calls in flight finish for up to
+    /// [`BrokeredServer::STOP_GRACE`], then ends the rest. New dials of its id fail.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        if let Some(listener) = &self.listener {
+            listener.remove_socket();
+            if let Some(broker) = self.broker.upgrade() {
+                lock(&broker.listeners).retain(|l| !Arc::ptr_eq(l, listener));
+            }
+        }
+        let mut task = self.task;
+        if tokio::time::timeout(Self::STOP_GRACE, &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
     }
 }
 

@@ -40,6 +40,13 @@ impl ClientSet {
         ClientSet::default()
     }
 
+    /// Adds a gRPC plugin whose client the host builds by its type, checked by the compiler:
+    /// `host.client::<CalculatorClient<_>>(name)` ([`super::Host::client`]). Dispensed untyped
+    /// ([`super::Host::dispense`]), it is the [`PluginConnection`].
+    pub fn grpc(self, name: impl Into<String>) -> Self {
+        self.plugin(name, PluginConnection::clone)
+    }
+
     /// Adds a plugin: `make` builds its client from the connection (for example
     /// `|c| KvClient::new(c.channel())`). [`super::Host::dispense`] returns what it builds.
     pub fn plugin<T, F>(mut self, name: impl Into<String>, make: F) -> Self

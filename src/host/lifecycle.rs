@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::attach::{self, AttachedProcess};
 use super::config::{ClientSet, HostConfig, Sink};
 use super::launch::Launched;
-use super::{streams, GrpcBroker, PluginConnection};
+use super::{streams, GrpcBroker, GrpcClient, PluginConnection};
 use crate::error::{Error, TimedOut};
 use crate::grpc::broker::BrokerTls;
 use crate::grpc::broker_mux::Multiplex;
@@ -274,8 +274,35 @@ impl Host {
         Ok(session)
     }
 
+    /// The gRPC client of plugin `name` of the negotiated set, built by its type (no RPC is made):
+    /// `let mut calc: CalculatorClient<_> = host.client("calc").await?;`. The name must be in the
+    /// set (any gRPC entry: [`ClientSet::grpc`] or [`ClientSet::plugin`]); the set's factory is
+    /// not used.
+    ///
+    /// [`ClientSet::grpc`]: super::ClientSet::grpc
+    /// [`ClientSet::plugin`]: super::ClientSet::plugin
+    pub async fn client<C: GrpcClient>(&self, name: &str) -> Result<C, Error> {
+        let connection = self.connection().await?;
+        let running = self.inner.running.lock().await;
+        let running = running
+            .as_ref()
+            .ok_or_else(|| Error::PluginExited("the plugin was killed".into()))?;
+        if !running.set.factories.contains_key(name) {
+            return Err(unknown_plugin(name));
+        }
+        Ok(C::from_connection(&connection))
+    }
+
+    /// The host's side of the plugin's broker (go-plugin's `GRPCBroker` on the client side): serve
+    /// a callback service with [`GrpcBroker::accept_and_serve`] and hand its id to the plugin, or
+    /// dial a service the plugin serves with [`GrpcBroker::dial`].
+    pub async fn broker(&self) -> Result<GrpcBroker, Error> {
+        Ok(self.connection().await?.broker().clone())
+    }
+
     /// Builds the client of plugin `name` from the negotiated set (go-plugin's `Dispense`; no RPC
-    /// is made). `T` must be the type the set's factory builds.
+    /// is made). `T` must be the type the set's factory builds; [`Host::client`] is the typed form
+    /// for gRPC clients.
     pub async fn dispense<T: Any + Send>(&self, name: &str) -> Result<T, Error> {
         self.start().await?;
         #[cfg(feature = "netrpc")]

@@ -45,12 +45,20 @@ mod streams;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
-pub use crate::grpc::broker::GrpcBroker;
+use crate::broker::GrpcBroker;
 pub use attach::{AttachedProcess, PidProcess};
 pub use checksum::sha256_file;
 pub use config::{ClientSet, HostConfig, UnixSocketConfig};
 pub use discover::discover;
 pub use lifecycle::{cleanup_hosts, Host};
+
+/// A gRPC client the host builds from the plugin's connection, by type: [`Host::client`]. The code
+/// `go-plugin-build` generates implements it for every service client (`CalculatorClient<Channel>`);
+/// implement it by hand for clients generated otherwise, or for a wrapper of one.
+pub trait GrpcClient: Sized + Send + 'static {
+    /// Builds the client on the plugin's connection (its channel, and its broker if it calls back).
+    fn from_connection(connection: &PluginConnection) -> Self;
+}
 
 /// What a dispensed plugin client is built from: the shared gRPC channel, the broker, and a
 /// token cancelled when the plugin process exits.

@@ -43,11 +43,12 @@ mod serve;
 pub(crate) mod stdio_capture;
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use tonic::service::RoutesBuilder;
 
-pub use crate::grpc::broker::GrpcBroker;
+use crate::broker::GrpcBroker;
 #[cfg(feature = "netrpc")]
 pub use crate::netrpc::plugin_side::NetRpcPlugin;
 #[cfg(feature = "netrpc")]
@@ -78,6 +79,53 @@ where
     fn register(&self, broker: &GrpcBroker, routes: &mut RoutesBuilder) -> Result<(), Error> {
         self(broker, routes)
     }
+}
+
+/// One tonic service built with the plugin's broker: what [`PluginSet::grpc`] registers.
+struct ServicePlugin<F, S> {
+    make: F,
+    service: PhantomData<fn() -> S>,
+}
+
+impl<F, S> GrpcPlugin for ServicePlugin<F, S>
+where
+    F: Fn(GrpcBroker) -> S + Send + Sync + 'static,
+    S: GrpcService,
+{
+    fn register(&self, broker: &GrpcBroker, routes: &mut RoutesBuilder) -> Result<(), Error> {
+        routes.add_service((self.make)(broker.clone()));
+        Ok(())
+    }
+}
+
+/// What tonic's generated servers are (`CalculatorServer<T>`, ...): a service [`PluginSet::grpc`]
+/// can serve. Implemented for every type that qualifies; never implemented by hand.
+pub trait GrpcService:
+    tower::Service<
+        http::Request<tonic::body::Body>,
+        Response = http::Response<tonic::body::Body>,
+        Error = std::convert::Infallible,
+        Future: Send + 'static,
+    > + tonic::server::NamedService
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> GrpcService for S where
+    S: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+            Future: Send + 'static,
+        > + tonic::server::NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
 }
 
 /// A plugin together with the descriptors of its services, for reflection.
@@ -111,6 +159,7 @@ impl<P: GrpcPlugin> GrpcPlugin for Reflected<P> {
 #[derive(Clone, Default)]
 pub struct PluginSet {
     plugins: BTreeMap<String, Arc<dyn GrpcPlugin>>,
+    descriptors: Vec<&'static [u8]>,
     #[cfg(feature = "netrpc")]
     pub(crate) netrpc: NetRpcPlugins,
 }
@@ -121,7 +170,54 @@ impl PluginSet {
         PluginSet::default()
     }
 
-    /// Adds `plugin` under `name` (the name a host dispenses).
+    /// Adds a plugin made of one gRPC service under `name` (the name a host dispenses): `make`
+    /// builds the service (a tonic-generated `XServer`) and may keep the broker to call back into
+    /// the host.
+    ///
+    /// ```ignore
+    /// PluginSet::new().grpc("calc", |broker| CalculatorServer::new(MyCalc { broker }))
+    /// ```
+    pub fn grpc<S, F>(self, name: impl Into<String>, make: F) -> Self
+    where
+        F: Fn(GrpcBroker) -> S + Send + Sync + 'static,
+        S: GrpcService,
+    {
+        self.plugin(
+            name,
+            ServicePlugin {
+                make,
+                service: PhantomData,
+            },
+        )
+    }
+
+    /// Offers `descriptor` (an encoded `FileDescriptorSet`, such as the `FILE_DESCRIPTOR_SET` of
+    /// [`crate::include_proto!`]) through gRPC reflection, which lets `grpcurl` and the `goplugin`
+    /// CLI list and call the set's services. Served with the feature `reflection`; kept and
+    /// unused without it.
+    pub fn reflection(mut self, descriptor: &'static [u8]) -> Self {
+        if !self.descriptors.contains(&descriptor) {
+            self.descriptors.push(descriptor);
+        }
+        self
+    }
+
+    /// Every descriptor offered through reflection: the set's and its plugins'.
+    #[cfg_attr(not(feature = "reflection"), allow(dead_code))]
+    pub(crate) fn descriptors(&self) -> Vec<&'static [u8]> {
+        let mut all = self.descriptors.clone();
+        for plugin in self.plugins.values() {
+            for d in plugin.file_descriptor_sets() {
+                if !all.contains(&d) {
+                    all.push(d);
+                }
+            }
+        }
+        all
+    }
+
+    /// Adds `plugin` under `name` (the name a host dispenses): for plugins that register several
+    /// services, or none the usual way; [`PluginSet::grpc`] is the short form for one service.
     pub fn plugin(mut self, name: impl Into<String>, plugin: impl GrpcPlugin) -> Self {
         self.plugins.insert(name.into(), Arc::new(plugin));
         self

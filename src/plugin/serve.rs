@@ -277,11 +277,9 @@ fn add_reflection(routes: &mut RoutesBuilder, set: &PluginSet) -> Result<(), Err
         tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
         tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
     ];
-    for (_, plugin) in set.iter() {
-        for d in plugin.file_descriptor_sets() {
-            if !descriptors.contains(&d) {
-                descriptors.push(d);
-            }
+    for d in set.descriptors() {
+        if !descriptors.contains(&d) {
+            descriptors.push(d);
         }
     }
     let mut reflection_v1 =

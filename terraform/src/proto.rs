@@ -5,17 +5,17 @@
 /// Terraform's plugin protocol 5 (`tfplugin5.Provider`), from `proto/tfplugin5.proto`.
 pub mod tfplugin5 {
     #![allow(missing_docs, clippy::all)]
-    include!(concat!(env!("OUT_DIR"), "/tfplugin5/tfplugin5.rs"));
+    include!(concat!(env!("OUT_DIR"), "/tfplugin5.rs"));
     /// Encoded file descriptor set, for gRPC reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/tfplugin5/descriptor.bin"));
+        include_bytes!(concat!(env!("OUT_DIR"), "/tfplugin5.descriptor.bin"));
 }
 
 /// Terraform's plugin protocol 6 (`tfplugin6.Provider`), from `proto/tfplugin6.proto`.
 pub mod tfplugin6 {
     #![allow(missing_docs, clippy::all)]
-    include!(concat!(env!("OUT_DIR"), "/tfplugin6/tfplugin6.rs"));
+    include!(concat!(env!("OUT_DIR"), "/tfplugin6.rs"));
     /// Encoded file descriptor set, for gRPC reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/tfplugin6/descriptor.bin"));
+        include_bytes!(concat!(env!("OUT_DIR"), "/tfplugin6.descriptor.bin"));
 }
