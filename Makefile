@@ -51,6 +51,8 @@ go-subjects: check-go
 	cd go-testdata && ln -sfn "$$($(GO_ENV) go list -m -f '{{.Dir}}' github.com/hashicorp/go-plugin)" $(GO_DIR)/go-plugin-src
 	cd go-testdata && $(GO_ENV) go build -o $(GO_DIR)/bin/gobcorpus ./gobcorpus
 	cd go-testdata && $(GO_ENV) go build -o $(GO_DIR)/bin/goplugin ./goplugin
+	cd go-testdata && $(GO_ENV) go build -o $(GO_DIR)/bin/calc-host ./calc/host
+	cd go-testdata && $(GO_ENV) go build -o $(GO_DIR)/bin/calc-plugin ./calc/plugin
 	cd go-testdata/oldhost && $(GO_ENV) go build -o $(GO_DIR)/bin/oldhost-v1.0.1 .
 	GOBIN=$(GO_DIR)/examples/v1.7.0 $(GO_ENV) go install github.com/hashicorp/go-plugin/examples/grpc/plugin-go-grpc@v1.7.0
 	@for e in $(GO_EXAMPLES); do \

@@ -100,6 +100,9 @@ pub use tokio_stream;
 pub use tonic;
 #[doc(no_inline)]
 pub use tonic_prost;
+/// The logging API a plugin logs with ([`log::init`] sends its events to the host as hclog JSON).
+#[doc(no_inline)]
+pub use tracing;
 
 /// Includes the code `go-plugin-build` generated for protobuf package `$package` (from `build.rs`),
 /// and its descriptor set as `FILE_DESCRIPTOR_SET` (for [`plugin::PluginSet::reflection`]).

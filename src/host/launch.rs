@@ -26,7 +26,7 @@ use super::checksum::VerifiedExecutable;
 use super::config::{LogHook, Sink};
 use super::exec_verified::exec_verified;
 use crate::error::{Error, TimedOut};
-use crate::log::{LogEntry, StderrClassifier};
+use crate::log::StderrClassifier;
 
 /// go-plugin's text after "Unrecognized remote plugin message" (the runner's diagnosis).
 const DIAGNOSIS: &str =
@@ -242,7 +242,7 @@ async fn pump_stderr(
             tracing::warn!(target: "go_plugin", plugin = %outputs.name, bytes = text.len(), limit = outputs.max_json_line, "plugin stderr line longer than the limit for hclog JSON: passed on as text (HostConfig::max_log_json_line; said once per plugin)");
         }
         let entry = classifier.classify(&text);
-        emit(&outputs.name, &entry);
+        crate::log::relog(&outputs.name, &entry);
         if let Some(hook) = &outputs.hook {
             hook(&outputs.name, &entry);
         }
@@ -265,25 +265,6 @@ fn shortened(mut text: String) -> String {
         text.push('…');
     }
     text
-}
-
-/// Re-logs one plugin line as a tracing event (target `go_plugin::plugin`, field `plugin` = the
-/// plugin's name, structured key/values rendered in `fields`).
-fn emit(name: &str, entry: &LogEntry) {
-    let fields = entry.fields_text();
-    let timestamp = entry.timestamp.as_deref().unwrap_or("");
-    macro_rules! at {
-        ($level:expr) => {
-            tracing::event!(target: "go_plugin::plugin", $level, plugin = name, fields = %fields, timestamp, "{}", entry.message)
-        };
-    }
-    match entry.level {
-        tracing::Level::TRACE => at!(tracing::Level::TRACE),
-        tracing::Level::DEBUG => at!(tracing::Level::DEBUG),
-        tracing::Level::INFO => at!(tracing::Level::INFO),
-        tracing::Level::WARN => at!(tracing::Level::WARN),
-        tracing::Level::ERROR => at!(tracing::Level::ERROR),
-    }
 }
 
 async fn watch_exit(

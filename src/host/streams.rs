@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
-use tonic::Code;
+use tonic::{Code, Status};
 
 use super::config::Sink;
 use crate::error::Error;
@@ -36,6 +36,7 @@ pub fn start_broker_stream(
         let outgoing = UnboundedReceiverStream::new(announcements);
         let mut incoming = match GrpcBrokerClient::new(channel).start_stream(outgoing).await {
             Ok(response) => response.into_inner(),
+            Err(status) if ended_by_shutdown(&status) => return,
             Err(status) => {
                 tracing::debug!(target: "go_plugin", error = %status, "broker stream not available");
                 return;
@@ -57,9 +58,9 @@ pub fn start_stdio_stream(channel: Channel, stdout: Option<Sink>, stderr: Option
                 tracing::warn!(target: "go_plugin", "stdio service not available, stdout/stderr syncing unavailable");
                 return;
             }
+            // The plugin shut down (its server closes the connection) before it had output.
+            Err(status) if ended_by_shutdown(&status) => return,
             Err(status) => {
-                // Typically the plugin shut down (its server closes the connection) before it
-                // ever had output to send.
                 tracing::debug!(target: "go_plugin", error = %status, "stdio stream ended before it opened");
                 return;
             }
@@ -100,10 +101,33 @@ pub fn start_stdio_stream(channel: Channel, stdout: Option<Sink>, stderr: Option
 /// before replying).
 pub async fn shutdown(channel: Channel) {
     let mut controller = GrpcControllerClient::new(channel);
-    if let Ok(Err(status)) =
-        tokio::time::timeout(SHUTDOWN_TIMEOUT, controller.shutdown(Empty {})).await
-    {
-        tracing::debug!(target: "go_plugin", error = %status, "shutdown call ended");
+    match tokio::time::timeout(SHUTDOWN_TIMEOUT, controller.shutdown(Empty {})).await {
+        // A Go plugin exits inside the call, before its reply: the usual answer.
+        Ok(Err(status)) if ended_by_shutdown(&status) => {}
+        Ok(Err(status)) => {
+            tracing::debug!(target: "go_plugin", error = %status, "shutdown call ended")
+        }
+        _ => {}
+    }
+}
+
+/// How a call fails when the plugin's process or server goes away under it (a broken pipe, a
+/// reset, a GOAWAY): the normal end of a plugin that is being shut down, not worth a log line.
+fn ended_by_shutdown(status: &Status) -> bool {
+    use std::error::Error as _;
+    match status.code() {
+        Code::Cancelled => true,
+        Code::Unknown | Code::Unavailable => {
+            let mut source = status.source();
+            while let Some(error) = source {
+                if error.is::<tonic::transport::Error>() || error.is::<std::io::Error>() {
+                    return true;
+                }
+                source = error.source();
+            }
+            false
+        }
+        _ => false,
     }
 }
 

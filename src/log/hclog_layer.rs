@@ -138,34 +138,59 @@ fn write_real_stderr_from_panic(line: &str) {
     let _ = file.write_all(line.as_bytes());
 }
 
-/// The filter [`init`] uses when `RUST_LOG` is not set: everything of the plugin and of this crate
-/// down to trace (go-plugin's default: the host decides what to show), the transport libraries
-/// only from warn on (their trace output would drown the plugin's).
-pub const DEFAULT_FILTER: &str = "trace,h2=warn,hyper=warn,hyper_util=warn,tonic=warn,tower=warn,rustls=warn,tokio_util=warn,tokio_yamux=warn,mio=warn,want=warn,log=warn";
+/// The filter [`init`] uses when [`PLUGIN_LOG_VARIABLE`] is not set: everything of the plugin and
+/// of this crate down to trace (go-plugin's default: the host decides what to show), the
+/// transport libraries only from warn on (their trace output would drown the plugin's).
+pub const DEFAULT_FILTER: &str = "trace,h2=warn,hyper=warn,hyper_util=warn,tonic=warn,tower=warn,rustls=warn,tokio_util=warn,tokio_yamux=warn,mio=warn,want=warn,log=warn,loona_hpack=warn";
 
-/// Installs [`HclogLayer`] as the global subscriber, filtered by `RUST_LOG` or [`DEFAULT_FILTER`].
-/// Returns an error if a global subscriber exists already.
+/// The variable a plugin's [`init`] reads its log filter from (`EnvFilter` syntax, as
+/// `RUST_LOG`), `GO_PLUGIN_LOG`. A plugin does not read `RUST_LOG`: it inherits the host's
+/// environment, and the host's `RUST_LOG=debug` would otherwise make every plugin send its
+/// transport libraries' debug lines too. Set `GO_PLUGIN_LOG` where the host runs to change what
+/// its plugins send.
+pub const PLUGIN_LOG_VARIABLE: &str = "GO_PLUGIN_LOG";
+
+/// The filter [`init_host`] uses when `RUST_LOG` is not set: the plugins' entries and the host's
+/// own down to info (a Go host shows a plugin's info lines too), the transport libraries from
+/// warn on.
+pub const DEFAULT_HOST_FILTER: &str = "info,h2=warn,hyper=warn,hyper_util=warn,tonic=warn,tower=warn,rustls=warn,tokio_util=warn,tokio_yamux=warn,mio=warn,want=warn,loona_hpack=warn";
+
+/// The filter named by the variable `name`, or `default` when it is unset, empty or invalid
+/// (an invalid one is reported on stderr: logging is not up yet).
+fn filter_from(name: &str, default: &str) -> tracing_subscriber::EnvFilter {
+    use tracing_subscriber::EnvFilter;
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => EnvFilter::try_new(&value).unwrap_or_else(|e| {
+            eprintln!("{name}={value:?} is not a valid log filter ({e}); using {default:?}");
+            EnvFilter::new(default)
+        }),
+        _ => EnvFilter::new(default),
+    }
+}
+
+/// Installs [`HclogLayer`] as the global subscriber of a plugin, filtered by the variable
+/// [`PLUGIN_LOG_VARIABLE`] (`GO_PLUGIN_LOG`) or [`DEFAULT_FILTER`]. Returns an error if a global
+/// subscriber exists already.
 pub fn init() -> Result<(), tracing_subscriber::util::TryInitError> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     tracing_subscriber::registry()
-        .with(HclogLayer::new().with_filter(filter))
+        .with(HclogLayer::new().with_filter(filter_from(PLUGIN_LOG_VARIABLE, DEFAULT_FILTER)))
         .try_init()
 }
 
-/// Logging for a host program: plugin log entries (re-logged by the host under target
-/// `go_plugin::plugin`) and the crate's own, as text on stderr, filtered by `RUST_LOG` (default
-/// `warn`). Returns an error if a global subscriber exists already.
+/// Logging for a host program, as text on stderr: the crate's own events and every plugin log
+/// entry, re-logged with the plugin's module as target (`calc_plugin`, a Go plugin's logger
+/// name) and its key/values as fields. Filtered by `RUST_LOG` (e.g.
+/// `RUST_LOG=info,calc_plugin=debug`), or [`DEFAULT_HOST_FILTER`]. Returns an error if a global
+/// subscriber exists already.
 pub fn init_host() -> Result<(), tracing_subscriber::util::TryInitError> {
+    use std::io::IsTerminal;
     use tracing_subscriber::util::SubscriberInitExt;
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(filter_from("RUST_LOG", DEFAULT_HOST_FILTER))
         .finish()
         .try_init()
 }

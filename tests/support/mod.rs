@@ -326,3 +326,14 @@ pub async fn double(
         .into_inner()
         .output
 }
+
+/// A binary of a workspace member (`calc_plugin`, `calc_host`), built next to the examples.
+pub fn rust_bin(name: &str) -> PathBuf {
+    let path = build_dir().join(name);
+    assert!(
+        path.exists(),
+        "Rust binary {name} not found at {}; build it with `cargo build --workspace --bins`",
+        path.display()
+    );
+    path
+}

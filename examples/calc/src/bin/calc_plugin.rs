@@ -10,6 +10,7 @@ use go_plugin::broker::GrpcBroker;
 use go_plugin::plugin::{serve, PluginSet, ServeConfig};
 use go_plugin::tokio_stream::{self, Iter};
 use go_plugin::tonic::{async_trait, Request, Response, Status};
+use go_plugin::tracing;
 use go_plugin_example_calc::calc::calculator_server::{Calculator, CalculatorServer};
 use go_plugin_example_calc::calc::operator_client::OperatorClient;
 use go_plugin_example_calc::calc::{self, FoldRequest, Number, Operands, Range};
@@ -25,6 +26,7 @@ struct MyCalc {
 impl Calculator for MyCalc {
     async fn add(&self, request: Request<Operands>) -> Result<Response<Number>, Status> {
         let Operands { a, b } = request.into_inner();
+        tracing::info!(a, b, "adding");
         let value = a
             .checked_add(b)
             .ok_or_else(|| Status::out_of_range(format!("{a} + {b} overflows int64")))?;
