@@ -22,7 +22,7 @@ CARGO_TEST := cargo test --locked --workspace $(FEATURES)
 # Terraform providers from the Go module proxy (tfplugin5/6 subjects of tests/terraform.rs).
 TF_PROVIDER_TIME := github.com/hashicorp/terraform-provider-time@v0.14.2
 
-.PHONY: test unit-test interop-test go-subjects python-subjects rust-examples demo lint check-go bench fuzz soak
+.PHONY: test unit-test interop-test go-subjects python-subjects rust-examples demo lint check-go bench fuzz soak calc-go-code
 
 test: go-subjects python-subjects rust-examples
 	$(CARGO_TEST) --all-targets
@@ -86,6 +86,18 @@ $(GRPCIO_DIR)/.grpcio-$(GRPCIO_VERSION):
 	@command -v python3 >/dev/null || { echo "error: python3 is missing; the grpcio cross-tests need Python >= 3.9 with pip"; exit 1; }
 	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --upgrade --target $(GRPCIO_DIR) grpcio==$(GRPCIO_VERSION) grpcio-health-checking==1.85.1 protobuf==7.36.2
 	touch $@
+
+# Regenerates the Go code of the calc example (go-testdata/calc/calcpb, committed) from
+# examples/calc/proto/calc.proto: protoc from PyPI's grpcio-tools, the Go generators from the Go
+# module proxy. Only needed after changing the schema.
+CALC_GEN := $(CURDIR)/target/calc-gen
+calc-go-code: check-go
+	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(CALC_GEN)/py grpcio-tools==1.85.1
+	GOBIN=$(CALC_GEN)/bin $(GO_ENV) go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
+	GOBIN=$(CALC_GEN)/bin $(GO_ENV) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.0
+	PATH=$(CALC_GEN)/bin:$$PATH PYTHONPATH=$(CALC_GEN)/py python3 -m grpc_tools.protoc -Iexamples/calc/proto \
+		--go_out=go-testdata/calc/calcpb --go_opt=paths=source_relative \
+		--go-grpc_out=go-testdata/calc/calcpb --go-grpc_opt=paths=source_relative examples/calc/proto/calc.proto
 
 demo: go-subjects python-subjects rust-examples
 	./scripts/demo.sh

@@ -11,7 +11,7 @@
 //! use go_plugin::plugin::{serve, PluginSet, ServeConfig};
 //! use go_plugin_schemas::kv::kv_server::{Kv, KvServer};
 //! # #[derive(Default)] struct MyKv;
-//! # #[tonic::async_trait] impl Kv for MyKv {
+//! # #[go_plugin::tonic::async_trait] impl Kv for MyKv {
 //! #   async fn get(&self, _: tonic::Request<go_plugin_schemas::kv::GetRequest>) -> Result<tonic::Response<go_plugin_schemas::kv::GetResponse>, tonic::Status> { unimplemented!() }
 //! #   async fn put(&self, _: tonic::Request<go_plugin_schemas::kv::PutRequest>) -> Result<tonic::Response<go_plugin_schemas::kv::Empty>, tonic::Status> { unimplemented!() }
 //! # }
@@ -19,14 +19,14 @@
 //! #[tokio::main]
 //! async fn main() -> Result<(), go_plugin::Error> {
 //!     go_plugin::log::init().ok(); // tracing → hclog JSON on stderr
-//!     let set = PluginSet::new().plugin("kv", |_: &_, routes: &mut tonic::service::RoutesBuilder| {
-//!         routes.add_service(KvServer::new(MyKv));
-//!         Ok(())
-//!     });
+//!     let set = PluginSet::new().grpc("kv", |_broker| KvServer::new(MyKv));
 //!     let handshake = HandshakeConfig::new(1, "BASIC_PLUGIN", "hello");
-//!     serve(ServeConfig::new(handshake).version(1, set)).await
+//!     serve(ServeConfig::new(handshake).plugins(set)).await
 //! }
 //! ```
+//!
+//! Your own `.proto` is compiled by the `go-plugin-build` crate from `build.rs` and included with
+//! [`include_proto!`]; the README's "Your own service" shows a whole plugin and host.
 //!
 //! ## The protocol in one picture
 //!
@@ -44,13 +44,13 @@
 //! | go-plugin | here |
 //! | --- | --- |
 //! | `Client`, `ClientConfig` (the host side) | [`host::Host`], [`host::HostConfig`] |
-//! | `Plugin.Client`, `GRPCPlugin.GRPCClient` | [`host::ClientSet`] factories |
+//! | `Plugin.Client`, `GRPCPlugin.GRPCClient`, `Dispense` | [`host::ClientSet`], [`host::Host::client`] (typed), [`host::Host::dispense`] |
 //! | `MuxBroker`, net/rpc `Plugin.Server` | [`netrpc::MuxBroker`], [`plugin::NetRpcPlugin`] |
 //! | `Serve`, `ServeConfig` | [`plugin::serve`], [`plugin::ServeConfig`] |
 //! | `ServeTestConfig` | [`plugin::serve_test`] |
 //! | `HandshakeConfig` | [`handshake::HandshakeConfig`] |
-//! | `PluginSet`, `VersionedPlugins` | [`plugin::PluginSet`], [`plugin::ServeConfig::version`] |
-//! | `GRPCPlugin.GRPCServer` | [`plugin::GrpcPlugin`] |
+//! | `PluginSet`, `Plugins`, `VersionedPlugins` | [`plugin::PluginSet`], [`plugin::ServeConfig::plugins`], [`plugin::ServeConfig::version`] |
+//! | `GRPCPlugin.GRPCServer` | [`plugin::PluginSet::grpc`], [`plugin::GrpcPlugin`] |
 //! | `GRPCBroker` (both sides) | [`broker::GrpcBroker`] |
 //! | `ReattachConfig` | [`reattach::ReattachConfig`] |
 //! | hclog JSON on stderr | [`log::HclogLayer`] |
@@ -107,11 +107,13 @@ pub use tracing;
 /// Includes the code `go-plugin-build` generated for protobuf package `$package` (from `build.rs`),
 /// and its descriptor set as `FILE_DESCRIPTOR_SET` (for [`plugin::PluginSet::reflection`]).
 ///
-/// ```ignore
+/// ```text
 /// pub mod calc {
 ///     go_plugin::include_proto!("calc");
 /// }
 /// ```
+///
+/// (It reads `build.rs`'s output, so it is compiled in `examples/calc/src/lib.rs`.)
 #[macro_export]
 macro_rules! include_proto {
     ($package:literal) => {

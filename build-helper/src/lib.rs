@@ -12,7 +12,7 @@
 //!
 //! and in the crate, one line per protobuf package:
 //!
-//! ```ignore
+//! ```text
 //! mod calc {
 //!     go_plugin::include_proto!("calc");
 //! }
@@ -239,3 +239,8 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// The README's examples, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

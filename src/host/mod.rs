@@ -5,7 +5,8 @@
 //!                                  read the first stdout line (start timeout), validate it
 //!                                  connect (Unix/TCP, TLS with the plugin's pinned cert)
 //!                                  open GRPCBroker.StartStream and GRPCStdio.StreamStdio
-//!                    dispense::<T>(name)  local: the plugin set's factory builds a typed client
+//!                    client::<T>(name)    local: a typed gRPC client on the connection
+//!                    dispense::<T>(name)  local: the plugin set's factory builds a client
 //!                    ping()               health of `plugin`
 //!                    kill()               GRPCController.Shutdown, ≤ 2 s grace, then SIGKILL
 //! ```
@@ -16,13 +17,12 @@
 //! use go_plugin_schemas::kv::{kv_client::KvClient, GetRequest};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let plugins = ClientSet::new().plugin("kv_grpc", |c| KvClient::new(c.channel()));
 //! let host = Host::new(
 //!     HostConfig::new(HandshakeConfig::new(1, "BASIC_PLUGIN", "hello"))
-//!         .plugins(plugins)
+//!         .plugins(ClientSet::new().grpc("kv_grpc"))
 //!         .command(std::process::Command::new("./kv-plugin")),
 //! );
-//! let mut kv: KvClient<tonic::transport::Channel> = host.dispense("kv_grpc").await?;
+//! let mut kv: KvClient<_> = host.client("kv_grpc").await?;
 //! let _value = kv.get(GetRequest { key: "hello".into() }).await?.into_inner().value;
 //! host.kill().await;
 //! # Ok(()) }

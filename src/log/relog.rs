@@ -239,9 +239,12 @@ mod tests {
 
     use super::*;
 
-    /// Every event seen: (target, level, fields as `name=value`).
+    /// One event seen: (target, level, fields as `name=value`).
+    type SeenEvent = (String, Level, Vec<String>);
+
+    /// Every event seen.
     #[derive(Clone, Default)]
-    struct Seen(Arc<Mutex<Vec<(String, Level, Vec<String>)>>>);
+    struct Seen(Arc<Mutex<Vec<SeenEvent>>>);
 
     struct Fields(Vec<String>);
     impl Visit for Fields {
@@ -271,7 +274,7 @@ mod tests {
         }
     }
 
-    fn seen_with(filter: &str, entries: &[LogEntry]) -> Vec<(String, Level, Vec<String>)> {
+    fn seen_with(filter: &str, entries: &[LogEntry]) -> Vec<SeenEvent> {
         let seen = Seen::default();
         let subscriber =
             tracing_subscriber::registry().with(seen.clone().with_filter(EnvFilter::new(filter)));

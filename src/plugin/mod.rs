@@ -21,7 +21,7 @@
 //! use go_plugin::plugin::{serve, PluginSet, ServeConfig};
 //! use go_plugin_schemas::kv::kv_server::KvServer;
 //! # #[derive(Default)] struct MyKv;
-//! # #[tonic::async_trait] impl go_plugin_schemas::kv::kv_server::Kv for MyKv {
+//! # #[go_plugin::tonic::async_trait] impl go_plugin_schemas::kv::kv_server::Kv for MyKv {
 //! #   async fn get(&self, _: tonic::Request<go_plugin_schemas::kv::GetRequest>) -> Result<tonic::Response<go_plugin_schemas::kv::GetResponse>, tonic::Status> { unimplemented!() }
 //! #   async fn put(&self, _: tonic::Request<go_plugin_schemas::kv::PutRequest>) -> Result<tonic::Response<go_plugin_schemas::kv::Empty>, tonic::Status> { unimplemented!() }
 //! # }
@@ -29,11 +29,10 @@
 //! #[tokio::main]
 //! async fn main() -> Result<(), go_plugin::Error> {
 //!     go_plugin::log::init().ok();
-//!     let kv = PluginSet::new().plugin("kv", |_: &_, routes: &mut tonic::service::RoutesBuilder| {
-//!         routes.add_service(KvServer::new(MyKv));
-//!         Ok(())
-//!     });
-//!     serve(ServeConfig::new(HandshakeConfig::new(1, "BASIC_PLUGIN", "hello")).version(1, kv)).await
+//!     let kv = PluginSet::new()
+//!         .grpc("kv", |_broker| KvServer::new(MyKv))
+//!         .reflection(go_plugin_schemas::kv::FILE_DESCRIPTOR_SET);
+//!     serve(ServeConfig::new(HandshakeConfig::new(1, "BASIC_PLUGIN", "hello")).plugins(kv)).await
 //! }
 //! ```
 
@@ -174,8 +173,19 @@ impl PluginSet {
     /// builds the service (a tonic-generated `XServer`) and may keep the broker to call back into
     /// the host.
     ///
-    /// ```ignore
-    /// PluginSet::new().grpc("calc", |broker| CalculatorServer::new(MyCalc { broker }))
+    /// ```
+    /// # use go_plugin::plugin::PluginSet;
+    /// # use go_plugin_example_calc::calc::calculator_server::CalculatorServer;
+    /// # use go_plugin::tonic::{async_trait, Request, Response, Status};
+    /// # use go_plugin_example_calc::calc::{calculator_server::Calculator, FoldRequest, Number, Operands, Range};
+    /// # struct MyCalc { broker: go_plugin::broker::GrpcBroker }
+    /// # #[async_trait] impl Calculator for MyCalc {
+    /// #   async fn add(&self, _: Request<Operands>) -> Result<Response<Number>, Status> { todo!() }
+    /// #   type CountStream = go_plugin::tokio_stream::Empty<Result<Number, Status>>;
+    /// #   async fn count(&self, _: Request<Range>) -> Result<Response<Self::CountStream>, Status> { todo!() }
+    /// #   async fn fold(&self, _: Request<FoldRequest>) -> Result<Response<Number>, Status> { todo!() }
+    /// # }
+    /// let plugins = PluginSet::new().grpc("calc", |broker| CalculatorServer::new(MyCalc { broker }));
     /// ```
     pub fn grpc<S, F>(self, name: impl Into<String>, make: F) -> Self
     where
