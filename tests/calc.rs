@@ -111,31 +111,29 @@ fn the_rust_host_drives_the_go_calc_plugin_over_automtls() {
     );
 }
 
+/// `calc_host add 2 3` over `plugin` logs, at the default filter, the plugin's info line under
+/// target `module` with `a` and `b` as fields of their own.
+fn assert_adding_line(plugin: &std::path::Path, module: &str) {
+    let out = rust_host(plugin, &["add", "2", "3"], &[]);
+    out.assert_success();
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("adding"))
+        .unwrap_or_else(|| panic!("no plugin info line at the default filter:\n{}", out.stderr));
+    assert!(line.contains(&format!(" INFO {module}: adding")), "{line}");
+    assert!(line.contains(" a=2 b=3"), "{line}");
+    assert!(!line.contains("fields="), "{line}");
+}
+
 #[test]
 fn a_host_shows_a_plugins_info_lines_under_its_module_with_separate_fields() {
     // Go plugin: hclog logger "calc-plugin", `log.Info("adding", "a", 2, "b", 3)`.
-    let out = rust_host(&go_subject("bin/calc-plugin"), &["add", "2", "3"], &[]);
-    out.assert_success();
-    let line = out
-        .stderr
-        .lines()
-        .find(|l| l.contains("adding"))
-        .unwrap_or_else(|| panic!("no plugin info line at the default filter:\n{}", out.stderr));
-    assert!(line.contains(" INFO calc-plugin: adding"), "{line}");
-    assert!(line.contains(" a=2 b=3"), "{line}");
-    assert!(!line.contains("fields="), "{line}");
+    assert_adding_line(&go_subject("bin/calc-plugin"), "calc-plugin");
 
     // Rust plugin: `tracing::info!(a, b, "adding")` in module calc_plugin.
     let plugin = rust_bin("calc_plugin");
-    let out = rust_host(&plugin, &["add", "2", "3"], &[]);
-    out.assert_success();
-    let line = out
-        .stderr
-        .lines()
-        .find(|l| l.contains("adding"))
-        .unwrap_or_else(|| panic!("no plugin info line at the default filter:\n{}", out.stderr));
-    assert!(line.contains(" INFO calc_plugin: adding"), "{line}");
-    assert!(line.contains(" a=2 b=3"), "{line}");
+    assert_adding_line(&plugin, "calc_plugin");
 
     // RUST_LOG filters by the plugin's module.
     let out = rust_host(&plugin, &["add", "2", "3"], &[("RUST_LOG", "warn")]);
