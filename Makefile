@@ -142,4 +142,4 @@ lint:
 	cargo clippy --locked --workspace --all-targets $(FEATURES) -- -D warnings
 	cargo clippy --locked -p go-plugin --lib -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --all-features --workspace
-	cargo package --locked --workspace --exclude go-plugin-schemas
+	cargo package --locked --workspace --exclude go-plugin-schemas --exclude go-plugin-example-calc

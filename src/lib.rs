@@ -64,8 +64,8 @@ pub(crate) mod env;
 pub mod error;
 
 /// go-plugin's `GRPCBroker`, the same on both sides: extra gRPC connections between host and
-/// plugin, each under an id one side announces ([`GrpcBroker::accept_and_serve`]) and the other
-/// dials ([`GrpcBroker::dial`]). A host gets its side with `host.broker()`, a plugin with the
+/// plugin, each under an id one side announces ([`GrpcBroker::accept_and_serve`](broker::GrpcBroker::accept_and_serve)) and the other
+/// dials ([`GrpcBroker::dial`](broker::GrpcBroker::dial)). A host gets its side with `host.broker()`, a plugin with the
 /// argument of [`plugin::PluginSet::grpc`]'s closure.
 pub mod broker {
     pub use crate::grpc::broker::{BrokeredServer, GrpcBroker};

@@ -164,3 +164,64 @@ fn a_host_shows_a_plugins_info_lines_under_its_module_with_separate_fields() {
     out.assert_success();
     assert!(!out.stderr.contains("adding"), "{}", out.stderr);
 }
+
+/// `BrokeredServer::stop` ends one callback server: the plugin can no longer reach it, while a
+/// second one on the same broker keeps serving.
+#[tokio::test]
+async fn stopping_one_brokered_server_leaves_the_others_serving() {
+    use go_plugin::host::{ClientSet, Host, HostConfig};
+    use go_plugin::tonic::service::Routes;
+    use go_plugin::tonic::{async_trait, Request, Response, Status};
+    use go_plugin_example_calc::calc::calculator_client::CalculatorClient;
+    use go_plugin_example_calc::calc::operator_server::{Operator, OperatorServer};
+    use go_plugin_example_calc::calc::{FoldRequest, Number, Operands};
+
+    struct Sum;
+    #[async_trait]
+    impl Operator for Sum {
+        async fn apply(&self, r: Request<Operands>) -> Result<Response<Number>, Status> {
+            let Operands { a, b } = r.into_inner();
+            Ok(Response::new(Number { value: a + b }))
+        }
+    }
+    let serve = |broker: &go_plugin::broker::GrpcBroker| {
+        let broker = broker.clone();
+        async move {
+            let id = broker.next_id();
+            let server = broker
+                .accept_and_serve(id, Routes::new(OperatorServer::new(Sum)))
+                .await
+                .expect("serving the operator");
+            (id, server)
+        }
+    };
+
+    let host = Host::new(
+        HostConfig::new(go_plugin_example_calc::handshake())
+            .plugins(ClientSet::new().grpc("calc"))
+            .command(Command::new(go_subject("bin/calc-plugin")))
+            .auto_mtls(true),
+    );
+    let mut calc: CalculatorClient<_> = host.client("calc").await.expect("calc client");
+    let broker = host.broker().await.expect("the host's broker");
+    let (kept, _kept_server) = serve(&broker).await;
+    let (stopped, stopped_server) = serve(&broker).await;
+    assert_eq!(stopped_server.id(), stopped);
+    stopped_server.stop().await;
+
+    let fold = |operator_id| FoldRequest {
+        operator_id,
+        values: vec![1, 2, 3],
+    };
+    let refused = calc
+        .fold(fold(stopped))
+        .await
+        .expect_err("a stopped server answered");
+    assert!(
+        refused.message().contains("the host's operator") || refused.message().contains("dial"),
+        "{refused:?}"
+    );
+    let folded = calc.fold(fold(kept)).await.expect("the other server");
+    assert_eq!(folded.into_inner().value, 6);
+    host.kill().await;
+}
