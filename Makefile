@@ -1,9 +1,11 @@
 # go-plugin for Rust — build, test and demo entry points.
 #
-#   make test          every test: unit tests, Rust↔Rust tests and the cross-tests against real Go
+#   make test          every test: unit tests, Rust↔Rust tests, the cross-tests against real Go,
+#                      then `make lint` (so CI checks formatting, docs and packaging too)
 #   make interop-test  only the cross-tests (builds the Go subjects first)
 #   make demo          a Go host driving the Rust KV plugin, and back
-#   make lint          rustfmt, clippy and rustdoc with warnings as errors, cargo package
+#   make lint          rustfmt, clippy and rustdoc with warnings as errors, cargo package (each
+#                      publishable crate built from its packaged files alone: no Go, no network)
 #   make bench         Rust and Go hosts/plugins side by side (bench/RESULTS.md); not part of test
 #   make fuzz          every fuzz target of fuzz/ for FUZZ_SECONDS each (nightly + cargo-fuzz)
 #   make soak          bounded load: 200 plugins at once, 100,000 calls, 1,000 launch/kill cycles
@@ -27,6 +29,7 @@ TF_PROVIDER_TIME := github.com/hashicorp/terraform-provider-time@v0.14.2
 test: go-subjects python-subjects rust-examples
 	$(CARGO_TEST) --all-targets
 	$(CARGO_TEST) --doc
+	$(MAKE) lint
 
 # The cross-tests run the example binaries (plugins and hosts) as separate processes.
 rust-examples:
