@@ -40,43 +40,40 @@ fn operator(name: &str) -> Result<HostOperator, BoxError> {
     }))
 }
 
-fn numbers(args: &[String]) -> Result<Vec<i64>, BoxError> {
-    let parse = |a: &String| {
-        a.parse()
-            .map_err(|e| format!("{a:?} is not an integer: {e}"))
-    };
-    Ok(args.iter().map(parse).collect::<Result<_, _>>()?)
+fn number(arg: &str) -> Result<i64, BoxError> {
+    Ok(arg
+        .parse()
+        .map_err(|e| format!("{arg:?} is not an integer: {e}"))?)
 }
 
 async fn run(host: &Host, args: &[String]) -> Result<(), BoxError> {
     let mut calc: CalculatorClient<_> = host.client("calc").await?;
-    match args {
-        [command, a, b] if command == "add" => {
-            let [a, b] = numbers(&[a.clone(), b.clone()])?[..] else {
-                unreachable!()
-            };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args[..] {
+        ["add", a, b] => {
+            let (a, b) = (number(a)?, number(b)?);
             println!("{}", calc.add(Operands { a, b }).await?.into_inner().value);
         }
-        [command, start, end] if command == "count" => {
-            let [start, end] = numbers(&[start.clone(), end.clone()])?[..] else {
-                unreachable!()
-            };
+        ["count", start, end] => {
+            let (start, end) = (number(start)?, number(end)?);
             let mut numbers = calc.count(Range { start, end }).await?.into_inner();
             while let Some(number) = numbers.message().await? {
                 println!("{}", number.value);
             }
         }
-        [command, op, values @ ..] if command == "fold" => {
+        ["fold", op, ref values @ ..] => {
+            let values = values.iter().map(|v| number(v)).collect::<Result<_, _>>()?;
             let broker = host.broker().await?;
             let operator_id = broker.next_id();
             let service = Routes::new(OperatorServer::new(operator(op)?));
             let server = broker.accept_and_serve(operator_id, service).await?;
-            let request = FoldRequest {
-                operator_id,
-                values: numbers(values)?,
-            };
-            let folded = calc.fold(request).await;
-            server.stop().await;
+            let folded = calc
+                .fold(FoldRequest {
+                    operator_id,
+                    values,
+                })
+                .await;
+            server.stop().await; // this callback server alone
             println!("{}", folded?.into_inner().value);
         }
         _ => return Err("usage: calc_host add A B | count START END | fold OP V...".into()),
