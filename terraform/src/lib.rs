@@ -28,6 +28,7 @@ pub mod diagnostic;
 pub mod proto;
 pub mod provider;
 pub mod schema;
+pub mod sdk;
 
 pub use cty_type::{ObjectType, Type, TypeError};
 pub use diagnostic::{Diagnostic, Severity};

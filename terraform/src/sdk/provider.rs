@@ -1,0 +1,130 @@
+//! The provider: its configuration (typed), the client it makes, and what it offers, by type
+//! name. [`serve`] runs it as a Terraform provider over both protocol versions.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use serde::de::DeserializeOwned;
+
+use super::function::Function;
+use super::resource::{
+    error, AnyDataSource, AnyEphemeral, AnyResource, DataSource, Diagnostics, EphemeralResource,
+    Resource,
+};
+use super::typed::from_value;
+use super::Schema;
+use crate::{Diagnostic, Value};
+
+type Configure<C> = Arc<
+    dyn Fn(Value) -> Pin<Box<dyn Future<Output = Result<C, Diagnostics>> + Send>> + Send + Sync,
+>;
+
+/// A Terraform provider built from typed parts; `C` is the client its configuration makes,
+/// handed to every resource call.
+pub struct Provider<C> {
+    pub(crate) name: String,
+    pub(crate) schema: Schema,
+    configure: Configure<C>,
+    client: OnceLock<Arc<C>>,
+    pub(crate) resources: BTreeMap<String, Arc<dyn AnyResource<C>>>,
+    pub(crate) data_sources: BTreeMap<String, Arc<dyn AnyDataSource<C>>>,
+    pub(crate) ephemerals: BTreeMap<String, Arc<dyn AnyEphemeral<C>>>,
+    pub(crate) functions: BTreeMap<String, Function>,
+}
+
+impl Provider<()> {
+    /// A provider without configuration, called `name` (the prefix of its type names:
+    /// `rustfile` serves `rustfile_file`).
+    pub fn without_config(name: impl Into<String>) -> Provider<()> {
+        Provider::new(name, Schema::new(), |_: serde_json::Value| async { Ok(()) })
+    }
+}
+
+impl<C: Send + Sync + 'static> Provider<C> {
+    /// A provider called `name` whose `provider "<name>" { }` block has `schema`; `configure`
+    /// turns that configuration (as the model `M`) into the client.
+    pub fn new<M, F, Fut>(name: impl Into<String>, schema: Schema, configure: F) -> Provider<C>
+    where
+        M: DeserializeOwned + Send + 'static,
+        F: Fn(M) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<C, Diagnostics>> + Send + 'static,
+    {
+        let ty = schema.value_type();
+        let configure = Arc::new(configure);
+        Provider {
+            name: name.into(),
+            schema,
+            configure: Arc::new(move |config: Value| {
+                let configure = configure.clone();
+                let model = from_value::<M>(&config, &ty);
+                Box::pin(async move {
+                    let model = model.map_err(|e| {
+                        vec![Diagnostic::invalid_value("provider configuration", &e)]
+                    })?;
+                    configure(model).await
+                })
+            }),
+            client: OnceLock::new(),
+            resources: BTreeMap::new(),
+            data_sources: BTreeMap::new(),
+            ephemerals: BTreeMap::new(),
+            functions: BTreeMap::new(),
+        }
+    }
+
+    fn type_name(&self, name: &str) -> String {
+        format!("{}_{name}", self.name)
+    }
+
+    /// Adds resource `<provider>_<name>`.
+    pub fn resource(mut self, name: &str, resource: impl Resource<C>) -> Self {
+        self.resources
+            .insert(self.type_name(name), Arc::new(resource));
+        self
+    }
+
+    /// Adds data source `<provider>_<name>`.
+    pub fn data_source(mut self, name: &str, data_source: impl DataSource<C>) -> Self {
+        self.data_sources
+            .insert(self.type_name(name), Arc::new(data_source));
+        self
+    }
+
+    /// Adds ephemeral resource `<provider>_<name>`.
+    pub fn ephemeral(mut self, name: &str, ephemeral: impl EphemeralResource<C>) -> Self {
+        self.ephemerals
+            .insert(self.type_name(name), Arc::new(ephemeral));
+        self
+    }
+
+    /// Adds function `provider::<provider>::<name>`.
+    pub fn function(mut self, function: Function) -> Self {
+        self.functions.insert(function.name.clone(), function);
+        self
+    }
+
+    /// Configures the provider (Terraform's `ConfigureProvider`).
+    pub(crate) async fn configure(&self, config: Value) -> Diagnostics {
+        match (self.configure)(config).await {
+            Ok(client) => {
+                // A provider is configured once per process; a second configuration keeps the
+                // first client, as Terraform never sends one.
+                let _ = self.client.set(Arc::new(client));
+                Vec::new()
+            }
+            Err(diagnostics) => diagnostics,
+        }
+    }
+
+    /// The configured client, or the diagnostic of a call made before configuration.
+    pub(crate) fn client(&self) -> Result<Arc<C>, Diagnostics> {
+        self.client.get().cloned().ok_or_else(|| {
+            error(
+                "Provider not configured",
+                "Terraform called the provider before configuring it",
+            )
+        })
+    }
+}

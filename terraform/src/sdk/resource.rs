@@ -1,0 +1,297 @@
+//! What a provider author implements: resources, data sources and ephemeral resources over their
+//! own model types, each given the provider's configured client `C`.
+//!
+//! The SDK does the protocol's part around each call: decoding and encoding values, validators,
+//! plan modifiers (requires-replace, use-state-for-unknown, defaults), unknowns for computed
+//! attributes, write-only attributes taken from configuration and kept out of plan and state,
+//! state upgrades, and errors as diagnostics.
+//!
+//! In a model handed to an author, computed attributes the configuration leaves out are
+//! [`MaybeUnknown::Unknown`](super::MaybeUnknown) (in a plan, in a data source's configuration),
+//! and write-only attributes hold their configured value.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tonic::async_trait;
+
+use super::plan::{self, Planned};
+use super::typed::{from_value, to_value};
+use super::Schema;
+use crate::{AttributePath, Diagnostic, Value};
+
+/// What a failed call returns: Terraform shows each.
+pub type Diagnostics = Vec<Diagnostic>;
+
+/// One error diagnostic.
+pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostics {
+    vec![Diagnostic::error(summary, detail)]
+}
+
+/// A managed resource (`resource "<provider>_<name>" "..." { }`).
+#[async_trait]
+pub trait Resource<C: Send + Sync + 'static>: Send + Sync + 'static {
+    /// Its configuration, plan and state.
+    type Model: Serialize + DeserializeOwned + Send;
+
+    /// Its schema.
+    fn schema(&self) -> Schema;
+
+    /// Creates it as planned; returns the state (every value known).
+    async fn create(&self, client: &C, plan: Self::Model) -> Result<Self::Model, Diagnostics>;
+
+    /// Reads it back; `None` when it no longer exists (Terraform then plans to create it).
+    async fn read(
+        &self,
+        client: &C,
+        state: Self::Model,
+    ) -> Result<Option<Self::Model>, Diagnostics>;
+
+    /// Updates it in place from `prior` to `plan`; returns the new state.
+    async fn update(
+        &self,
+        client: &C,
+        prior: Self::Model,
+        plan: Self::Model,
+    ) -> Result<Self::Model, Diagnostics>;
+
+    /// Deletes it.
+    async fn delete(&self, client: &C, state: Self::Model) -> Result<(), Diagnostics>;
+
+    /// The state of an existing object from its import id (`terraform import`, `import` blocks);
+    /// Terraform reads it back before planning.
+    async fn import(&self, _client: &C, _id: &str) -> Result<Self::Model, Diagnostics> {
+        Err(error(
+            "Import not supported",
+            "this resource type cannot be imported",
+        ))
+    }
+
+    /// The state stored by schema version `version` (older than the schema's), as its JSON,
+    /// brought to the current model.
+    fn upgrade(&self, version: i64, _state: serde_json::Value) -> Result<Self::Model, Diagnostics> {
+        Err(error(
+            "Unsupported state version",
+            format!("this provider cannot upgrade state of schema version {version}"),
+        ))
+    }
+}
+
+/// A data source (`data "<provider>_<name>" "..." { }`).
+#[async_trait]
+pub trait DataSource<C: Send + Sync + 'static>: Send + Sync + 'static {
+    /// Its configuration and result.
+    type Model: Serialize + DeserializeOwned + Send;
+
+    /// Its schema.
+    fn schema(&self) -> Schema;
+
+    /// Reads it: the configuration with its computed attributes filled in.
+    async fn read(&self, client: &C, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+}
+
+/// An ephemeral resource (`ephemeral "<provider>_<name>" "..." { }`, Terraform 1.10+): a value
+/// made for one run, never stored in plan or state.
+#[async_trait]
+pub trait EphemeralResource<C: Send + Sync + 'static>: Send + Sync + 'static {
+    /// Its configuration and result.
+    type Model: Serialize + DeserializeOwned + Send;
+
+    /// Its schema.
+    fn schema(&self) -> Schema;
+
+    /// Opens it: the configuration with its computed attributes filled in.
+    async fn open(&self, client: &C, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+}
+
+/// A configuration value as a model: computed attributes it leaves out become unknown, as they
+/// are not known from configuration.
+fn config_model<M: DeserializeOwned>(schema: &Schema, config: &Value) -> Result<M, Diagnostics> {
+    let mut config = config.clone();
+    for attr in schema.attrs.iter().filter(|a| a.computed) {
+        if config.get(&attr.name).is_some_and(Value::is_null) {
+            config.set_attribute(&attr.name, Value::UNKNOWN);
+        }
+    }
+    model(schema, &config, "configuration")
+}
+
+fn model<M: DeserializeOwned>(
+    schema: &Schema,
+    value: &Value,
+    what: &str,
+) -> Result<M, Diagnostics> {
+    from_value(value, &schema.value_type()).map_err(|e| vec![Diagnostic::invalid_value(what, &e)])
+}
+
+fn value<M: Serialize>(schema: &Schema, model: &M, what: &str) -> Result<Value, Diagnostics> {
+    to_value(model, &schema.value_type()).map_err(|e| {
+        vec![Diagnostic::error(
+            format!("Provider returned an invalid {what}"),
+            e.to_string(),
+        )]
+    })
+}
+
+/// A state as Terraform must store it: write-only attributes null, nothing unknown.
+fn stored(schema: &Schema, mut state: Value, what: &str) -> Result<Value, Diagnostics> {
+    for attr in schema.attrs.iter().filter(|a| a.write_only) {
+        state.set_attribute(&attr.name, Value::Null);
+    }
+    if !state.is_wholly_known() {
+        return Err(error(
+            format!("Provider returned an unknown value in the {what}"),
+            "every attribute must be known after apply: set each MaybeUnknown field",
+        ));
+    }
+    Ok(state)
+}
+
+/// The checks every configuration gets: each attribute's validators.
+pub(crate) fn validate(schema: &Schema, config: &Value) -> Diagnostics {
+    schema
+        .attrs_at(&AttributePath::default())
+        .into_iter()
+        .flat_map(|(path, attr)| {
+            let value = config.get(&attr.name).cloned().unwrap_or(Value::Null);
+            attr.validators
+                .iter()
+                .filter_map(|v| v.check(&path, &value, config))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A resource over values: what the protocol servers call.
+#[async_trait]
+pub(crate) trait AnyResource<C>: Send + Sync {
+    fn schema(&self) -> Schema;
+    async fn read(&self, client: &C, state: &Value) -> Result<Value, Diagnostics>;
+    fn plan(&self, prior: &Value, proposed: &Value, config: &Value) -> Planned;
+    async fn apply(
+        &self,
+        client: &C,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> Result<Value, Diagnostics>;
+    async fn import(&self, client: &C, id: &str) -> Result<Value, Diagnostics>;
+    fn upgrade(&self, version: i64, state: serde_json::Value) -> Result<Value, Diagnostics>;
+}
+
+#[async_trait]
+impl<C: Send + Sync + 'static, R: Resource<C>> AnyResource<C> for R {
+    fn schema(&self) -> Schema {
+        Resource::schema(self)
+    }
+
+    async fn read(&self, client: &C, state: &Value) -> Result<Value, Diagnostics> {
+        let schema = Resource::schema(self);
+        let current: R::Model = model(&schema, state, "state")?;
+        match Resource::read(self, client, current).await? {
+            Some(now) => stored(&schema, value(&schema, &now, "state")?, "state"),
+            None => Ok(Value::Null),
+        }
+    }
+
+    fn plan(&self, prior: &Value, proposed: &Value, config: &Value) -> Planned {
+        plan::plan(&Resource::schema(self), prior, proposed, config)
+    }
+
+    async fn apply(
+        &self,
+        client: &C,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> Result<Value, Diagnostics> {
+        let schema = Resource::schema(self);
+        if planned.is_null() {
+            let state: R::Model = model(&schema, prior, "prior state")?;
+            self.delete(client, state).await?;
+            return Ok(Value::Null);
+        }
+        // Write-only values come from configuration: plans never hold them.
+        let mut planned = planned.clone();
+        for attr in schema.attrs.iter().filter(|a| a.write_only) {
+            planned.set_attribute(
+                &attr.name,
+                config.get(&attr.name).cloned().unwrap_or(Value::Null),
+            );
+        }
+        let plan: R::Model = model(&schema, &planned, "plan")?;
+        let state = if prior.is_null() {
+            self.create(client, plan).await?
+        } else {
+            let prior: R::Model = model(&schema, prior, "prior state")?;
+            self.update(client, prior, plan).await?
+        };
+        stored(&schema, value(&schema, &state, "state")?, "new state")
+    }
+
+    async fn import(&self, client: &C, id: &str) -> Result<Value, Diagnostics> {
+        let schema = Resource::schema(self);
+        let state = Resource::import(self, client, id).await?;
+        stored(
+            &schema,
+            value(&schema, &state, "imported state")?,
+            "imported state",
+        )
+    }
+
+    fn upgrade(&self, version: i64, state: serde_json::Value) -> Result<Value, Diagnostics> {
+        let schema = Resource::schema(self);
+        let upgraded = Resource::upgrade(self, version, state)?;
+        stored(
+            &schema,
+            value(&schema, &upgraded, "upgraded state")?,
+            "upgraded state",
+        )
+    }
+}
+
+/// A data source over values.
+#[async_trait]
+pub(crate) trait AnyDataSource<C>: Send + Sync {
+    fn schema(&self) -> Schema;
+    async fn read(&self, client: &C, config: &Value) -> Result<Value, Diagnostics>;
+}
+
+#[async_trait]
+impl<C: Send + Sync + 'static, D: DataSource<C>> AnyDataSource<C> for D {
+    fn schema(&self) -> Schema {
+        DataSource::schema(self)
+    }
+
+    async fn read(&self, client: &C, config: &Value) -> Result<Value, Diagnostics> {
+        let schema = DataSource::schema(self);
+        let result = DataSource::read(self, client, config_model(&schema, config)?).await?;
+        stored(&schema, value(&schema, &result, "result")?, "result")
+    }
+}
+
+/// An ephemeral resource over values.
+#[async_trait]
+pub(crate) trait AnyEphemeral<C>: Send + Sync {
+    fn schema(&self) -> Schema;
+    async fn open(&self, client: &C, config: &Value) -> Result<Value, Diagnostics>;
+}
+
+#[async_trait]
+impl<C: Send + Sync + 'static, E: EphemeralResource<C>> AnyEphemeral<C> for E {
+    fn schema(&self) -> Schema {
+        EphemeralResource::schema(self)
+    }
+
+    async fn open(&self, client: &C, config: &Value) -> Result<Value, Diagnostics> {
+        let schema = EphemeralResource::schema(self);
+        let result = EphemeralResource::open(self, client, config_model(&schema, config)?).await?;
+        let result = value(&schema, &result, "result")?;
+        if !result.is_wholly_known() {
+            return Err(error(
+                "Provider returned an unknown value",
+                "every attribute of an ephemeral result must be known",
+            ));
+        }
+        Ok(result)
+    }
+}
