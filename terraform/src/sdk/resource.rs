@@ -36,6 +36,17 @@ pub trait Resource<C: Send + Sync + 'static>: Send + Sync + 'static {
     /// Its schema.
     fn schema(&self) -> Schema;
 
+    /// Refines the plan the SDK made (defaults, unknown computed values, modifiers): fill in what
+    /// is already known (a hash of known content, say). `prior` is `None` for a create. The
+    /// default keeps the plan.
+    fn modify_plan(
+        &self,
+        _prior: Option<&Self::Model>,
+        plan: Self::Model,
+    ) -> Result<Self::Model, Diagnostics> {
+        Ok(plan)
+    }
+
     /// Creates it as planned; returns the state (every value known).
     async fn create(&self, client: &C, plan: Self::Model) -> Result<Self::Model, Diagnostics>;
 
@@ -166,7 +177,8 @@ pub(crate) fn validate(schema: &Schema, config: &Value) -> Diagnostics {
 pub(crate) trait AnyResource<C>: Send + Sync {
     fn schema(&self) -> Schema;
     async fn read(&self, client: &C, state: &Value) -> Result<Value, Diagnostics>;
-    fn plan(&self, prior: &Value, proposed: &Value, config: &Value) -> Planned;
+    fn plan(&self, prior: &Value, proposed: &Value, config: &Value)
+        -> Result<Planned, Diagnostics>;
     async fn apply(
         &self,
         client: &C,
@@ -193,8 +205,31 @@ impl<C: Send + Sync + 'static, R: Resource<C>> AnyResource<C> for R {
         }
     }
 
-    fn plan(&self, prior: &Value, proposed: &Value, config: &Value) -> Planned {
-        plan::plan(&Resource::schema(self), prior, proposed, config)
+    fn plan(
+        &self,
+        prior: &Value,
+        proposed: &Value,
+        config: &Value,
+    ) -> Result<Planned, Diagnostics> {
+        let schema = Resource::schema(self);
+        let mut planned = plan::plan(&schema, prior, proposed, config);
+        if planned.state.is_null() {
+            return Ok(planned);
+        }
+        let prior_model: Option<R::Model> = if prior.is_null() {
+            None
+        } else {
+            Some(model(&schema, prior, "prior state")?)
+        };
+        let plan_model: R::Model = model(&schema, &planned.state, "plan")?;
+        let modified = self.modify_plan(prior_model.as_ref(), plan_model)?;
+        let mut state = value(&schema, &modified, "plan")?;
+        // Write-only values never enter a plan, whatever the model holds.
+        for attr in schema.attrs.iter().filter(|a| a.write_only) {
+            state.set_attribute(&attr.name, Value::Null);
+        }
+        planned.state = state;
+        Ok(planned)
     }
 
     async fn apply(

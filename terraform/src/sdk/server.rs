@@ -340,7 +340,7 @@ macro_rules! tfplugin_server {
                         let prior = decode("prior state", r.prior_state.as_ref(), &ty)?;
                         let proposed = decode("proposed state", r.proposed_new_state.as_ref(), &ty)?;
                         let config = decode("configuration", r.config.as_ref(), &ty)?;
-                        Ok::<_, Diagnostics>((resource.plan(&prior, &proposed, &config), ty))
+                        Ok::<_, Diagnostics>((resource.plan(&prior, &proposed, &config)?, ty))
                     })();
                     match planned {
                         Ok((planned, ty)) => {

@@ -11,6 +11,7 @@ use crate::{AttributePath, Diagnostic, Value};
 #[derive(Clone)]
 pub struct Validator {
     description: String,
+    summary: String,
     check: Arc<dyn Fn(&Value, &Value) -> Result<(), String> + Send + Sync>,
 }
 
@@ -28,6 +29,7 @@ impl Validator {
     ) -> Validator {
         Validator {
             description: description.into(),
+            summary: "Invalid attribute value".into(),
             check: Arc::new(check),
         }
     }
@@ -86,6 +88,12 @@ impl Validator {
         )
     }
 
+    /// The diagnostic's summary when the check fails (default "Invalid attribute value").
+    pub fn summary(mut self, summary: impl Into<String>) -> Validator {
+        self.summary = summary.into();
+        self
+    }
+
     /// What it checks, in words.
     pub fn description(&self) -> &str {
         &self.description
@@ -102,7 +110,7 @@ impl Validator {
             return None;
         }
         (self.check)(value, config).err().map(|why| {
-            Diagnostic::error("Invalid attribute value", format!("{path} {why}")).at(path.clone())
+            Diagnostic::error(&self.summary, format!("{path} {why}")).at(path.clone())
         })
     }
 }
