@@ -8,6 +8,8 @@
 //!   `TF_REATTACH_PROVIDERS`.
 //! - `schema`: the project's own tfplugin5/6 schema files match terraform-plugin-go's, field by
 //!   field.
+//! - `sdk_lifecycle`: real Terraform through a provider's whole life with `tf_provider` (built on
+//!   the SDK), over protocol 6 and over protocol 5.
 //! - `rust_provider`: the Rust host and the Rust provider together, and what the provider says to
 //!   a value of the wrong type.
 
@@ -18,6 +20,7 @@ mod go_providers;
 mod real_terraform;
 mod rust_provider;
 mod schema;
+mod sdk_lifecycle;
 
 use std::io::BufRead;
 use std::path::Path;

@@ -16,12 +16,12 @@ fn python_path() -> PathBuf {
 
 /// A working folder: the provider linked where `dev_overrides` points, a CLI config, and a
 /// configuration managing two files (one with content unknown until apply) and reading one back.
-struct Workspace {
-    dir: tempfile::TempDir,
+pub(super) struct Workspace {
+    pub(super) dir: tempfile::TempDir,
 }
 
 impl Workspace {
-    fn new() -> Workspace {
+    pub(super) fn new() -> Workspace {
         let dir = short_tempdir();
         let root = dir.path();
         std::fs::create_dir(root.join("providers")).unwrap();
@@ -39,11 +39,11 @@ impl Workspace {
         Workspace { dir }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(super) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn configure(&self, main_tf: &str) {
+    pub(super) fn configure(&self, main_tf: &str) {
         std::fs::write(self.path("config/main.tf"), main_tf).unwrap();
     }
 
@@ -78,13 +78,15 @@ output "read_back" {{ value = data.rustfile_file.back.content }}
     }
 
     /// `terraform -chdir=config ARGS...` with the given extra environment.
-    fn terraform(&self, args: &[&str], env: &[(&str, &str)]) -> Finished {
+    pub(super) fn terraform(&self, args: &[&str], env: &[(&str, &str)]) -> Finished {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/terraform.py");
         let mut cmd = Command::new("python3");
         cmd.arg(script)
             .arg("-chdir=config")
             .args(args)
-            .args(["-no-color", "-input=false"])
+            .arg("-no-color")
+            // `validate` takes no -input.
+            .args((args.first() != Some(&"validate")).then_some("-input=false"))
             .current_dir(self.dir.path())
             .env("PYTHONPATH", python_path())
             .env("CHECKPOINT_DISABLE", "1")
@@ -97,12 +99,12 @@ output "read_back" {{ value = data.rustfile_file.back.content }}
         run(cmd, Duration::from_secs(120))
     }
 
-    fn cli_config(&self) -> String {
+    pub(super) fn cli_config(&self) -> String {
         self.path("cli.tfrc").display().to_string()
     }
 }
 
-fn assert_exit(finished: &Finished, code: i32) {
+pub(super) fn assert_exit(finished: &Finished, code: i32) {
     assert_eq!(
         finished.status.code(),
         Some(code),

@@ -109,9 +109,9 @@ impl Validator {
         if value.is_null() || !value.is_wholly_known() {
             return None;
         }
-        (self.check)(value, config).err().map(|why| {
-            Diagnostic::error(&self.summary, format!("{path} {why}")).at(path.clone())
-        })
+        (self.check)(value, config)
+            .err()
+            .map(|why| Diagnostic::error(&self.summary, format!("{path} {why}")).at(path.clone()))
     }
 }
 
