@@ -1,18 +1,19 @@
 //! A Terraform provider in Rust on the SDK of `go-plugin-terraform`: provider `rustfile`
-//! (`registry.terraform.io/gopluginrs/rustfile`), served over protocol 6 and 5 (`RUSTFILE_PROTOCOL=5`
-//! offers only 5), with `-debug` to print `TF_REATTACH_PROVIDERS`.
+//! (`registry.terraform.io/gopluginrs/rustfile`), over protocol 6 and 5 (`RUSTFILE_PROTOCOL=5`
+//! offers only 5); `-debug` prints `TF_REATTACH_PROVIDERS`.
 //!
-//! - resource `rustfile_file`: writes `content` to the absolute `path` (a new path replaces it);
+//! - resource `rustfile_file`: writes `content` to the absolute `path` (a new path replaces it),
 //!   computes `id` and `sha256`; write-only `secret` goes to `<path>.secret`, never to state;
-//!   import by path; state of schema version 0 (`filename` instead of `path`) is upgraded.
+//!   identity `path`; import by path; version 0 states (`filename` for `path`) are upgraded.
 //! - data source `rustfile_file` and ephemeral resource `rustfile_content`: read a file.
+//! - list resource `rustfile_file` (`terraform query`): the files of `dir`.
+//! - action `rustfile_touch`: creates an empty file at `path` if there is none.
 //! - function `provider::rustfile::sha256(text)`.
 
-use go_plugin_terraform::sdk::{self, error, Attr, Diagnostics, Function, MaybeUnknown as Maybe};
-use go_plugin_terraform::sdk::{
-    DataSource, EphemeralResource, Provider, Resource, Schema, Validator,
-};
-use go_plugin_terraform::{Type, Value};
+use go_plugin_terraform::sdk::{self, error, Action, Attr, DataSource, Diagnostics};
+use go_plugin_terraform::sdk::{EphemeralResource, Function, ListResource, Listed};
+use go_plugin_terraform::sdk::{MaybeUnknown as Maybe, Progress, Provider, Resource, Schema};
+use go_plugin_terraform::{sdk::Validator, Type, Value};
 use serde::{Deserialize, Serialize};
 use tonic::async_trait;
 
@@ -44,12 +45,17 @@ fn read(path: &str) -> Result<Option<String>, Diagnostics> {
     }
 }
 
+fn write(path: &str, content: &str) -> Result<(), Diagnostics> {
+    std::fs::write(path, content).map_err(|e| io("write", path, e))
+}
+
 #[derive(Serialize, Deserialize)]
 struct File {
     path: String,
     content: Maybe<String>,
     id: Maybe<String>,
     sha256: Maybe<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
 }
 
@@ -78,6 +84,7 @@ impl Resource<()> for FileResource {
     fn schema(&self) -> Schema {
         Schema::new()
             .version(1)
+            .identity(&["path"])
             .attr(
                 Attr::string("path")
                     .required()
@@ -103,11 +110,10 @@ impl Resource<()> for FileResource {
 
     async fn create(&self, _: &(), plan: File) -> Result<File, Diagnostics> {
         let content = plan.content.known().cloned().unwrap_or_default();
-        std::fs::write(&plan.path, &content).map_err(|e| io("write", &plan.path, e))?;
+        write(&plan.path, &content)?;
         tracing::info!(path = %plan.path, bytes = content.len(), "wrote file");
         if let Some(secret) = &plan.secret {
-            let path = format!("{}.secret", plan.path);
-            std::fs::write(&path, secret).map_err(|e| io("write", &path, e))?;
+            write(&format!("{}.secret", plan.path), secret)?;
         }
         Ok(File::at(&plan.path, content))
     }
@@ -135,10 +141,8 @@ impl Resource<()> for FileResource {
             .ok_or_else(missing)
     }
 
-    fn upgrade(&self, version: i64, mut state: serde_json::Value) -> Result<File, Diagnostics> {
-        // Version 0 called the path `filename`.
-        let path = state.get_mut("filename").map(serde_json::Value::take);
-        match (version, path.as_ref().and_then(|p| p.as_str())) {
+    fn upgrade(&self, version: i64, state: serde_json::Value) -> Result<File, Diagnostics> {
+        match (version, state["filename"].as_str()) {
             (0, Some(path)) => Ok(File::at(
                 path,
                 state["content"].as_str().unwrap_or("").into(),
@@ -151,67 +155,95 @@ impl Resource<()> for FileResource {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct Contents {
+/// The `config` of the list (`dir`) and of the action (`path`).
+#[derive(Deserialize)]
+struct Target {
+    #[serde(alias = "dir")]
     path: String,
-    content: Maybe<String>,
-    #[serde(default, skip_serializing_if = "Maybe::is_unknown")]
-    id: Maybe<String>,
-    #[serde(default, skip_serializing_if = "Maybe::is_unknown")]
-    sha256: Maybe<String>,
 }
 
-fn contents(with_hash: bool) -> Schema {
-    let schema = Schema::new()
-        .attr(Attr::string("path").required().validate(absolute()))
-        .attr(Attr::string("content").computed());
-    match with_hash {
-        true => schema
-            .attr(Attr::string("id").computed())
-            .attr(Attr::string("sha256").computed()),
+/// `name`, an absolute path; with `read`, also what [`File`] computes.
+fn at(name: &str, read: bool) -> Schema {
+    let schema = Schema::new().attr(Attr::string(name).required().validate(absolute()));
+    let computed = ["content", "id", "sha256"].map(|a| Attr::string(a).computed());
+    match read {
+        true => computed.into_iter().fold(schema, Schema::attr),
         false => schema,
     }
 }
 
-fn read_contents(config: Contents, with_hash: bool) -> Result<Contents, Diagnostics> {
-    let content = read(&config.path)?
-        .ok_or_else(|| error("File not found", format!("no file at {:?}", config.path)))?;
-    let file = File::at(&config.path, content);
-    let (id, sha256) = match with_hash {
-        true => (file.id, file.sha256),
-        false => (Maybe::Unknown, Maybe::Unknown),
-    };
-    Ok(Contents {
-        path: config.path,
-        content: file.content,
-        id,
-        sha256,
-    })
+fn existing(path: &str) -> Result<File, Diagnostics> {
+    let content =
+        read(path)?.ok_or_else(|| error("File not found", format!("no file at {path:?}")))?;
+    Ok(File::at(path, content))
 }
 
-struct FileData;
+struct Reader;
 
 #[async_trait]
-impl DataSource<()> for FileData {
-    type Model = Contents;
+impl DataSource<()> for Reader {
+    type Model = File;
     fn schema(&self) -> Schema {
-        contents(true)
+        at("path", true)
     }
-    async fn read(&self, _: &(), config: Contents) -> Result<Contents, Diagnostics> {
-        read_contents(config, true)
+    async fn read(&self, _: &(), config: File) -> Result<File, Diagnostics> {
+        existing(&config.path)
     }
 }
 
-struct FileContent;
+#[async_trait]
+impl EphemeralResource<()> for Reader {
+    type Model = File;
+    fn schema(&self) -> Schema {
+        at("path", true)
+    }
+    async fn open(&self, _: &(), config: File) -> Result<File, Diagnostics> {
+        existing(&config.path)
+    }
+}
 
 #[async_trait]
-impl EphemeralResource<()> for FileContent {
-    type Model = Contents;
+impl ListResource<()> for Reader {
+    type Config = Target;
+    type Object = File;
     fn schema(&self) -> Schema {
-        contents(false)
+        at("dir", false)
     }
-    async fn open(&self, _: &(), config: Contents) -> Result<Contents, Diagnostics> {
-        read_contents(config, false)
+    async fn list(&self, _: &(), config: Target) -> Result<Vec<Listed<File>>, Diagnostics> {
+        let entries = std::fs::read_dir(&config.path).map_err(|e| io("list", &config.path, e))?;
+        let mut files: Vec<_> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        let listed = files
+            .iter()
+            .filter_map(|p| Some((p.to_str()?, p.file_name()?.to_str()?)));
+        listed
+            .map(|(path, name)| {
+                let object = File::at(path, read(path)?.unwrap_or_default());
+                Ok(Listed {
+                    display_name: name.into(),
+                    object,
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Action<()> for Reader {
+    type Config = Target;
+    fn schema(&self) -> Schema {
+        at("path", false)
+    }
+    async fn invoke(&self, _: &(), config: Target, progress: Progress) -> Result<(), Diagnostics> {
+        progress.report(format!("touching {}", config.path));
+        match read(&config.path)? {
+            Some(_) => Ok(()),
+            None => write(&config.path, ""),
+        }
     }
 }
 
@@ -223,8 +255,10 @@ async fn main() -> Result<(), go_plugin::Error> {
     });
     let provider = Provider::without_config("rustfile")
         .resource("file", FileResource)
-        .data_source("file", FileData)
-        .ephemeral("content", FileContent)
+        .data_source("file", Reader)
+        .ephemeral("content", Reader)
+        .list("file", Reader)
+        .action("touch", Reader)
         .function(
             sha256
                 .param("text", Type::String)

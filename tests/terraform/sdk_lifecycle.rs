@@ -3,7 +3,8 @@
 //! (`RUSTFILE_PROTOCOL`): a validator's diagnostic on its attribute, plan, apply, an empty second
 //! plan, an in-place update, a replacement forced by requires-replace, an `import` block, a
 //! function call in an output, an ephemeral value fed to a write-only attribute and absent from
-//! state, destroy; and a state written by schema version 0 upgraded.
+//! state, `terraform query` on the list resource, an action invoked, destroy; and a state written
+//! by schema version 0 upgraded.
 
 use super::real_terraform::{assert_exit, Workspace};
 
@@ -37,7 +38,13 @@ resource "rustfile_file" "imported" {{
   content = "was here before"
 }}
 output "hash" {{ value = provider::rustfile::sha256("abc") }}
+action "rustfile_touch" "mark" {{
+  config {{
+    path = "{marker}"
+  }}
+}}
 "#,
+        marker = ws.path("listed/marker").display(),
         seed = ws.path("seed.txt").display(),
         main = ws.path(main_name).display(),
         existing = ws.path("existing.txt").display(),

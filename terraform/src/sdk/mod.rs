@@ -7,6 +7,8 @@
 //!   .data_source("file", FileData)                   impl DataSource<C>
 //!   .ephemeral("token", Token)                       impl EphemeralResource<C>
 //!   .function(Function::new("sha256", ...))          typed arguments and result
+//!   .list("file", FileList)                          impl ListResource<C> (`terraform query`)
+//!   .action("touch", Touch)                          impl Action<C>       (`-invoke=action...`)
 //! serve(provider)                                    tfplugin6 + tfplugin5, `-debug` mode
 //! ```
 //!
@@ -33,7 +35,10 @@ use go_plugin::plugin::{serve as serve_plugin, serve_test, PluginSet, ServeConfi
 
 pub use function::{Function, FunctionError};
 pub use provider::Provider;
-pub use resource::{error, DataSource, Diagnostics, EphemeralResource, Resource};
+pub use resource::{
+    error, Action, DataSource, Diagnostics, EphemeralResource, ListResource, Listed, Progress,
+    Resource,
+};
 pub use schema::{Attr, Modifier, NestedBlock, Schema};
 pub use typed::{from_value, to_value, MaybeUnknown, UNKNOWN_MARKER};
 pub use validate::Validator;

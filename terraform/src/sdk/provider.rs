@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 
 use super::function::Function;
 use super::resource::{
-    error, AnyDataSource, AnyEphemeral, AnyResource, DataSource, Diagnostics, EphemeralResource,
-    Resource,
+    error, Action, AnyAction, AnyDataSource, AnyEphemeral, AnyList, AnyResource, DataSource,
+    Diagnostics, EphemeralResource, ListResource, Resource,
 };
 use super::typed::from_value;
 use super::Schema;
@@ -32,6 +32,8 @@ pub struct Provider<C> {
     pub(crate) data_sources: BTreeMap<String, Arc<dyn AnyDataSource<C>>>,
     pub(crate) ephemerals: BTreeMap<String, Arc<dyn AnyEphemeral<C>>>,
     pub(crate) functions: BTreeMap<String, Function>,
+    pub(crate) lists: BTreeMap<String, Arc<dyn AnyList<C>>>,
+    pub(crate) actions: BTreeMap<String, Arc<dyn AnyAction<C>>>,
 }
 
 impl Provider<()> {
@@ -71,6 +73,8 @@ impl<C: Send + Sync + 'static> Provider<C> {
             data_sources: BTreeMap::new(),
             ephemerals: BTreeMap::new(),
             functions: BTreeMap::new(),
+            lists: BTreeMap::new(),
+            actions: BTreeMap::new(),
         }
     }
 
@@ -96,6 +100,19 @@ impl<C: Send + Sync + 'static> Provider<C> {
     pub fn ephemeral(mut self, name: &str, ephemeral: impl EphemeralResource<C>) -> Self {
         self.ephemerals
             .insert(self.type_name(name), Arc::new(ephemeral));
+        self
+    }
+
+    /// Adds list resource `<provider>_<name>`, which lists objects of the managed resource of
+    /// the same name.
+    pub fn list(mut self, name: &str, list: impl ListResource<C>) -> Self {
+        self.lists.insert(self.type_name(name), Arc::new(list));
+        self
+    }
+
+    /// Adds action `<provider>_<name>`.
+    pub fn action(mut self, name: &str, action: impl Action<C>) -> Self {
+        self.actions.insert(self.type_name(name), Arc::new(action));
         self
     }
 

@@ -330,3 +330,140 @@ impl<C: Send + Sync + 'static, E: EphemeralResource<C>> AnyEphemeral<C> for E {
         Ok(result)
     }
 }
+
+/// One object a list resource found: a name for people, and the object as the managed
+/// resource's model (its identity is taken from it).
+#[derive(Debug, Clone)]
+pub struct Listed<M> {
+    /// How `terraform query` shows it.
+    pub display_name: String,
+    /// The object, as the managed resource of the same type name would hold it in state.
+    pub object: M,
+}
+
+/// A list resource (`list "<provider>_<name>" "..." { config { } }` in `.tfquery.hcl`,
+/// `terraform query`, Terraform 1.14+): finds existing objects of the managed resource of the
+/// same type name, which must declare an identity ([`Schema::identity`]).
+#[async_trait]
+pub trait ListResource<C: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The `config` block's model.
+    type Config: DeserializeOwned + Send;
+    /// The managed resource's model.
+    type Object: Serialize + Send;
+
+    /// The `config` block's schema.
+    fn schema(&self) -> Schema;
+
+    /// The objects matching `config`.
+    async fn list(
+        &self,
+        client: &C,
+        config: Self::Config,
+    ) -> Result<Vec<Listed<Self::Object>>, Diagnostics>;
+}
+
+/// Where an action reports progress while it runs (Terraform prints each message).
+#[derive(Clone, Debug)]
+pub struct Progress(tokio::sync::mpsc::UnboundedSender<String>);
+
+impl Progress {
+    pub(crate) fn new() -> (Progress, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (Progress(tx), rx)
+    }
+
+    /// Reports `message`.
+    pub fn report(&self, message: impl Into<String>) {
+        let _ = self.0.send(message.into());
+    }
+}
+
+/// An action (`action "<provider>_<name>" "..." { config { } }`, invoked with
+/// `terraform apply -invoke=action.<type>.<label>` or a resource's `action_trigger`, Terraform
+/// 1.14+): an operation outside state.
+#[async_trait]
+pub trait Action<C: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The `config` block's model.
+    type Config: DeserializeOwned + Send;
+
+    /// The `config` block's schema.
+    fn schema(&self) -> Schema;
+
+    /// Runs it, reporting progress.
+    async fn invoke(
+        &self,
+        client: &C,
+        config: Self::Config,
+        progress: Progress,
+    ) -> Result<(), Diagnostics>;
+}
+
+/// A list resource over values: (display name, object value) pairs.
+#[async_trait]
+pub(crate) trait AnyList<C>: Send + Sync {
+    fn schema(&self) -> Schema;
+    async fn list(
+        &self,
+        client: &C,
+        config: &Value,
+        object_schema: &Schema,
+    ) -> Result<Vec<(String, Value)>, Diagnostics>;
+}
+
+#[async_trait]
+impl<C: Send + Sync + 'static, L: ListResource<C>> AnyList<C> for L {
+    fn schema(&self) -> Schema {
+        ListResource::schema(self)
+    }
+
+    async fn list(
+        &self,
+        client: &C,
+        config: &Value,
+        object_schema: &Schema,
+    ) -> Result<Vec<(String, Value)>, Diagnostics> {
+        let schema = ListResource::schema(self);
+        let config: L::Config = config_model(&schema, config)?;
+        ListResource::list(self, client, config)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let object = stored(
+                    object_schema,
+                    value(object_schema, &item.object, "object")?,
+                    "listed object",
+                )?;
+                Ok((item.display_name, object))
+            })
+            .collect()
+    }
+}
+
+/// An action over values.
+#[async_trait]
+pub(crate) trait AnyAction<C>: Send + Sync {
+    fn schema(&self) -> Schema;
+    async fn invoke(
+        &self,
+        client: &C,
+        config: &Value,
+        progress: Progress,
+    ) -> Result<(), Diagnostics>;
+}
+
+#[async_trait]
+impl<C: Send + Sync + 'static, A: Action<C>> AnyAction<C> for A {
+    fn schema(&self) -> Schema {
+        Action::schema(self)
+    }
+
+    async fn invoke(
+        &self,
+        client: &C,
+        config: &Value,
+        progress: Progress,
+    ) -> Result<(), Diagnostics> {
+        let config: A::Config = config_model(&Action::schema(self), config)?;
+        Action::invoke(self, client, config, progress).await
+    }
+}

@@ -247,6 +247,9 @@ pub struct Schema {
     pub description: String,
     /// `Some(message)` when deprecated.
     pub deprecated: Option<String>,
+    /// The attributes that identify a resource's object (its resource identity, Terraform 1.12+):
+    /// what `import` blocks may give instead of an id and what list resources return.
+    pub identity: Vec<String>,
 }
 
 impl Schema {
@@ -286,6 +289,39 @@ impl Schema {
     pub fn description(mut self, markdown: impl Into<String>) -> Schema {
         self.description = markdown.into();
         self
+    }
+
+    /// Names the attributes that identify the object (each must be an attribute of this schema,
+    /// known once the object exists): Terraform stores them as the resource's identity.
+    pub fn identity(mut self, attributes: &[&str]) -> Schema {
+        self.identity = attributes.iter().map(|a| a.to_string()).collect();
+        self
+    }
+
+    /// The cty type of the identity (an object of the identity attributes).
+    pub fn identity_type(&self) -> Type {
+        Type::object(self.identity.iter().map(|name| {
+            let ty = self
+                .attribute(name)
+                .map(|a| a.ty.clone())
+                .unwrap_or(Type::Dynamic);
+            (name.clone(), ty)
+        }))
+    }
+
+    /// The identity of the object `state`, when the schema has one, the object exists and its
+    /// identity attributes are known.
+    pub fn identity_of(&self, state: &Value) -> Option<Value> {
+        if self.identity.is_empty() || state.is_null() {
+            return None;
+        }
+        let identity = Value::object(self.identity.iter().map(|name| {
+            (
+                name.clone(),
+                state.get(name).cloned().unwrap_or(Value::Null),
+            )
+        }));
+        identity.is_wholly_known().then_some(identity)
     }
 
     /// Marks the whole resource deprecated.

@@ -29,6 +29,8 @@ macro_rules! tfplugin_server {
         configure: $configure:ident / $configure_msg:ident,
         stop: $stop:ident / $stop_msg:ident $(,)?
     ) => {
+        // `..Default::default()` fills what only one of the versions has.
+        #[allow(clippy::needless_update)]
         pub(crate) mod $module {
             use tonic::{Request, Response, Status};
 
@@ -157,6 +159,14 @@ macro_rules! tfplugin_server {
                 }
             }
 
+            /// The identity of `state` as the protocol carries it (none without an identity schema).
+            fn identity(s: &Schema, state: &Value) -> Result<Option<pb::ResourceIdentityData>, Status> {
+                match s.identity_of(state) {
+                    Some(identity) => Ok(Some(pb::ResourceIdentityData { identity_data: encode(&identity, &s.identity_type())? })),
+                    None => Ok(None),
+                }
+            }
+
             /// The schema of type `name` in `map`, or the diagnostic of an unknown type.
             fn lookup<'a, T: ?Sized>(
                 map: &'a std::collections::BTreeMap<String, std::sync::Arc<T>>,
@@ -180,6 +190,8 @@ macro_rules! tfplugin_server {
                         data_sources: p.data_sources.keys().map(|t| pb::get_metadata::DataSourceMetadata { type_name: t.clone() }).collect(),
                         ephemeral_resources: p.ephemerals.keys().map(|t| pb::get_metadata::EphemeralResourceMetadata { type_name: t.clone() }).collect(),
                         functions: p.functions.keys().map(|n| pb::get_metadata::FunctionMetadata { name: n.clone() }).collect(),
+                        list_resources: p.lists.keys().map(|t| pb::get_metadata::ListResourceMetadata { type_name: t.clone() }).collect(),
+                        actions: p.actions.keys().map(|t| pb::get_metadata::ActionMetadata { type_name: t.clone() }).collect(),
                         server_capabilities: Some(pb::ServerCapabilities { plan_destroy: true, ..Default::default() }),
                         ..Default::default()
                     }))
@@ -196,9 +208,171 @@ macro_rules! tfplugin_server {
                         data_source_schemas: p.data_sources.iter().map(|(n, d)| (n.clone(), schema(&d.schema()))).collect(),
                         ephemeral_resource_schemas: p.ephemerals.iter().map(|(n, e)| (n.clone(), schema(&e.schema()))).collect(),
                         functions: p.functions.iter().map(|(n, f)| (n.clone(), function(f))).collect(),
+                        list_resource_schemas: p.lists.iter().map(|(n, l)| (n.clone(), schema(&l.schema()))).collect(),
+                        action_schemas: p.actions.iter().map(|(n, a)| (n.clone(), pb::ActionSchema { schema: Some(schema(&a.schema())) })).collect(),
                         server_capabilities: Some(pb::ServerCapabilities { plan_destroy: true, ..Default::default() }),
                         ..Default::default()
                     }))
+                }
+
+                async fn get_resource_identity_schemas(
+                    &self,
+                    _: Request<pb::get_resource_identity_schemas::Request>,
+                ) -> Reply<pb::get_resource_identity_schemas::Response> {
+                    let identity_schemas = self.0.resources.iter().filter_map(|(n, r)| {
+                        let s = r.schema();
+                        (!s.identity.is_empty()).then(|| {
+                            let attributes = s.identity.iter().filter_map(|name| s.attribute(name)).map(|a| {
+                                pb::resource_identity_schema::IdentityAttribute {
+                                    name: a.name.clone(),
+                                    r#type: a.ty.to_json().to_string().into_bytes(),
+                                    required_for_import: true,
+                                    description: a.description.clone(),
+                                    ..Default::default()
+                                }
+                            });
+                            (n.clone(), pb::ResourceIdentitySchema { version: 0, identity_attributes: attributes.collect() })
+                        })
+                    });
+                    Ok(Response::new(pb::get_resource_identity_schemas::Response {
+                        identity_schemas: identity_schemas.collect(),
+                        ..Default::default()
+                    }))
+                }
+
+                async fn upgrade_resource_identity(
+                    &self,
+                    request: Request<pb::upgrade_resource_identity::Request>,
+                ) -> Reply<pb::upgrade_resource_identity::Response> {
+                    // Identities have one version so far: only their JSON shape changes.
+                    let r = request.into_inner();
+                    let mut response = pb::upgrade_resource_identity::Response::default();
+                    let upgraded = (|| {
+                        let s = lookup(&self.0.resources, "resource", &r.type_name)?.schema();
+                        let raw = r.raw_identity.unwrap_or_default();
+                        let ty = s.identity_type();
+                        crate::json::from_json_bytes(&raw.json, &ty)
+                            .map(|v| (v, ty))
+                            .map_err(|e| vec![Diagnostic::invalid_value("stored identity", &e)])
+                    })();
+                    match upgraded {
+                        Ok((identity, ty)) => response.upgraded_identity = Some(pb::ResourceIdentityData { identity_data: encode(&identity, &ty)? }),
+                        Err(ds) => response.diagnostics = diagnostics(ds),
+                    }
+                    Ok(Response::new(response))
+                }
+
+                async fn validate_list_resource_config(
+                    &self,
+                    request: Request<pb::validate_list_resource_config::Request>,
+                ) -> Reply<pb::validate_list_resource_config::Response> {
+                    let r = request.into_inner();
+                    let ds = (|| {
+                        let s = lookup(&self.0.lists, "list resource", &r.type_name)?.schema();
+                        let config = decode("configuration", r.config.as_ref(), &s.value_type())?;
+                        Ok::<_, Diagnostics>(resource::validate(&s, &config))
+                    })()
+                    .unwrap_or_else(|ds| ds);
+                    Ok(Response::new(pb::validate_list_resource_config::Response { diagnostics: diagnostics(ds) }))
+                }
+
+                async fn list_resource(
+                    &self,
+                    request: Request<pb::list_resource::Request>,
+                ) -> Reply<tonic::codegen::BoxStream<pb::list_resource::Event>> {
+                    let r = request.into_inner();
+                    let listed = async {
+                        let list = lookup(&self.0.lists, "list resource", &r.type_name)?.clone();
+                        let object_schema = lookup(&self.0.resources, "resource", &r.type_name)?.schema();
+                        let config = decode("configuration", r.config.as_ref(), &list.schema().value_type())?;
+                        let client = self.0.client()?;
+                        let found = list.list(&client, &config, &object_schema).await?;
+                        let ty = object_schema.value_type();
+                        let identity_ty = object_schema.identity_type();
+                        let limit = if r.limit > 0 { r.limit as usize } else { usize::MAX };
+                        let mut events = Vec::new();
+                        for (display_name, object) in found.into_iter().take(limit) {
+                            let identity = object_schema.identity_of(&object).ok_or_else(|| {
+                                resource::error("Listed object without identity", format!("{display_name}: its identity attributes are not all known"))
+                            })?;
+                            events.push(pb::list_resource::Event {
+                                identity: Some(pb::ResourceIdentityData { identity_data: encode(&identity, &identity_ty).map_err(|e| resource::error("Unencodable identity", e.to_string()))? }),
+                                display_name,
+                                resource_object: if r.include_resource_object {
+                                    encode(&object, &ty).map_err(|e| resource::error("Unencodable object", e.to_string()))?
+                                } else {
+                                    None
+                                },
+                                ..Default::default()
+                            });
+                        }
+                        Ok::<_, Diagnostics>(events)
+                    };
+                    let events = match listed.await {
+                        Ok(events) => events,
+                        Err(ds) => vec![pb::list_resource::Event { diagnostic: diagnostics(ds), ..Default::default() }],
+                    };
+                    Ok(Response::new(Box::pin(tokio_stream::iter(events.into_iter().map(Ok)))))
+                }
+
+                async fn validate_action_config(
+                    &self,
+                    request: Request<pb::validate_action_config::Request>,
+                ) -> Reply<pb::validate_action_config::Response> {
+                    let r = request.into_inner();
+                    let ds = (|| {
+                        let s = lookup(&self.0.actions, "action", &r.action_type)?.schema();
+                        let config = decode("configuration", r.config.as_ref(), &s.value_type())?;
+                        Ok::<_, Diagnostics>(resource::validate(&s, &config))
+                    })()
+                    .unwrap_or_else(|ds| ds);
+                    Ok(Response::new(pb::validate_action_config::Response { diagnostics: diagnostics(ds) }))
+                }
+
+                async fn plan_action(
+                    &self,
+                    request: Request<pb::plan_action::Request>,
+                ) -> Reply<pb::plan_action::Response> {
+                    let r = request.into_inner();
+                    let ds = (|| {
+                        let s = lookup(&self.0.actions, "action", &r.action_type)?.schema();
+                        let config = decode("configuration", r.config.as_ref(), &s.value_type())?;
+                        Ok::<_, Diagnostics>(resource::validate(&s, &config))
+                    })()
+                    .unwrap_or_else(|ds| ds);
+                    Ok(Response::new(pb::plan_action::Response { diagnostics: diagnostics(ds), ..Default::default() }))
+                }
+
+                async fn invoke_action(
+                    &self,
+                    request: Request<pb::invoke_action::Request>,
+                ) -> Reply<tonic::codegen::BoxStream<pb::invoke_action::Event>> {
+                    use pb::invoke_action::event::{Completed, Progress as ProgressEvent, Type};
+                    let r = request.into_inner();
+                    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                    let provider = self.0.clone();
+                    tokio::spawn(async move {
+                        let (progress, mut messages) = crate::sdk::Progress::new();
+                        let invoked = async {
+                            let action = lookup(&provider.actions, "action", &r.action_type)?.clone();
+                            let config = decode("configuration", r.config.as_ref(), &action.schema().value_type())?;
+                            let client = provider.client()?;
+                            action.invoke(&client, &config, progress).await
+                        };
+                        let forward = {
+                            let tx = tx.clone();
+                            async move {
+                                while let Some(message) = messages.recv().await {
+                                    let event = pb::invoke_action::Event { r#type: Some(Type::Progress(ProgressEvent { message })) };
+                                    let _ = tx.send(Ok(event));
+                                }
+                            }
+                        };
+                        let (result, ()) = tokio::join!(invoked, forward);
+                        let completed = Completed { diagnostics: diagnostics(result.err().unwrap_or_default()) };
+                        let _ = tx.send(Ok(pb::invoke_action::Event { r#type: Some(Type::Completed(completed)) }));
+                    });
+                    Ok(Response::new(Box::pin(tokio_stream::wrappers::UnboundedReceiverStream::new(rx))))
                 }
 
                 async fn $validate_provider(
@@ -313,10 +487,13 @@ macro_rules! tfplugin_server {
                         let ty = resource.schema().value_type();
                         let current = decode("current state", r.current_state.as_ref(), &ty)?;
                         let client = self.0.client()?;
-                        Ok::<_, Diagnostics>((resource.read(&client, &current).await?, ty))
+                        Ok::<_, Diagnostics>((resource.read(&client, &current).await?, ty, resource.schema()))
                     };
                     match read.await {
-                        Ok((state, ty)) => response.new_state = encode(&state, &ty)?,
+                        Ok((state, ty, s)) => {
+                            response.new_state = encode(&state, &ty)?;
+                            response.new_identity = identity(&s, &state)?;
+                        }
                         Err(ds) => {
                             response.diagnostics = diagnostics(ds);
                             response.new_state = r.current_state;
@@ -340,11 +517,12 @@ macro_rules! tfplugin_server {
                         let prior = decode("prior state", r.prior_state.as_ref(), &ty)?;
                         let proposed = decode("proposed state", r.proposed_new_state.as_ref(), &ty)?;
                         let config = decode("configuration", r.config.as_ref(), &ty)?;
-                        Ok::<_, Diagnostics>((resource.plan(&prior, &proposed, &config)?, ty))
+                        Ok::<_, Diagnostics>((resource.plan(&prior, &proposed, &config)?, ty, resource.schema()))
                     })();
                     match planned {
-                        Ok((planned, ty)) => {
+                        Ok((planned, ty, s)) => {
                             response.planned_state = encode(&planned.state, &ty)?;
+                            response.planned_identity = identity(&s, &planned.state)?;
                             response.requires_replace = planned.requires_replace.iter().map(path).collect();
                         }
                         Err(ds) => response.diagnostics = diagnostics(ds),
@@ -368,12 +546,15 @@ macro_rules! tfplugin_server {
                         let planned = decode("planned state", r.planned_state.as_ref(), &ty)?;
                         let config = decode("configuration", r.config.as_ref(), &ty)?;
                         let client = self.0.client()?;
-                        Ok::<_, Diagnostics>((resource.apply(&client, &prior, &planned, &config).await, prior, ty))
+                        Ok::<_, Diagnostics>((resource.apply(&client, &prior, &planned, &config).await, prior, ty, resource.schema()))
                     };
                     match applied.await {
-                        Ok((Ok(state), _, ty)) => response.new_state = encode(&state, &ty)?,
+                        Ok((Ok(state), _, ty, s)) => {
+                            response.new_state = encode(&state, &ty)?;
+                            response.new_identity = identity(&s, &state)?;
+                        }
                         // A failed apply leaves the object as it was.
-                        Ok((Err(ds), prior, ty)) => {
+                        Ok((Err(ds), prior, ty, _)) => {
                             response.diagnostics = diagnostics(ds);
                             response.new_state = encode(&prior, &ty)?;
                         }
@@ -392,12 +573,24 @@ macro_rules! tfplugin_server {
                         let resource = lookup(&self.0.resources, "resource", &r.type_name)?.clone();
                         let ty = resource.schema().value_type();
                         let client = self.0.client()?;
-                        Ok::<_, Diagnostics>((resource.import(&client, &r.id).await?, ty))
+                        let s = resource.schema();
+                        // Imported by identity (an `import` block with `identity = {...}`): its
+                        // first attribute is the import id.
+                        let id = match (&r.id, &r.identity) {
+                            (id, _) if !id.is_empty() => id.clone(),
+                            (_, Some(identity)) => {
+                                let given = decode("identity", identity.identity_data.as_ref(), &s.identity_type())?;
+                                s.identity.first().and_then(|name| given.get(name)).and_then(Value::as_str).unwrap_or_default().to_string()
+                            }
+                            _ => String::new(),
+                        };
+                        Ok::<_, Diagnostics>((resource.import(&client, &id).await?, ty, s))
                     };
                     match imported.await {
-                        Ok((state, ty)) => response.imported_resources.push(pb::import_resource_state::ImportedResource {
+                        Ok((state, ty, s)) => response.imported_resources.push(pb::import_resource_state::ImportedResource {
                             type_name: r.type_name.clone(),
                             state: encode(&state, &ty)?,
+                            identity: identity(&s, &state)?,
                             ..Default::default()
                         }),
                         Err(ds) => response.diagnostics = diagnostics(ds),

@@ -7,12 +7,15 @@ use std::sync::Arc;
 
 use crate::{AttributePath, Diagnostic, Value};
 
+/// `check(value, whole configuration)`: why the value is wrong.
+type Check = Arc<dyn Fn(&Value, &Value) -> Result<(), String> + Send + Sync>;
+
 /// One check of an attribute's configured value.
 #[derive(Clone)]
 pub struct Validator {
     description: String,
     summary: String,
-    check: Arc<dyn Fn(&Value, &Value) -> Result<(), String> + Send + Sync>,
+    check: Check,
 }
 
 impl fmt::Debug for Validator {
