@@ -55,6 +55,9 @@ pub struct Attr {
     pub modifiers: Vec<Modifier>,
     /// Configuration validators.
     pub validators: Vec<Validator>,
+    /// For a nested attribute ([`Attr::object`], [`Attr::list_of`], ...): how it nests and the
+    /// attributes of each object.
+    pub nested: Option<(wire::Nesting, Vec<Attr>)>,
 }
 
 impl Attr {
@@ -72,7 +75,54 @@ impl Attr {
             description: String::new(),
             modifiers: Vec::new(),
             validators: Vec::new(),
+            nested: None,
         }
+    }
+
+    /// A nested attribute: `nesting` objects of `attributes` (protocol 6's nested attributes;
+    /// over protocol 5 an attribute of the equivalent object type, its optional attributes
+    /// marked optional).
+    pub fn nested(name: impl Into<String>, nesting: wire::Nesting, attributes: Vec<Attr>) -> Attr {
+        let object = Type::Object(crate::ObjectType {
+            attributes: attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect(),
+            optional: attributes
+                .iter()
+                .filter(|a| !a.required)
+                .map(|a| a.name.clone())
+                .collect(),
+        });
+        let ty = match nesting {
+            wire::Nesting::List => Type::list(object),
+            wire::Nesting::Set => Type::set(object),
+            wire::Nesting::Map => Type::map(object),
+            wire::Nesting::Single | wire::Nesting::Group => object,
+        };
+        let mut attr = Attr::new(name, ty);
+        attr.nested = Some((nesting, attributes));
+        attr
+    }
+
+    /// A single nested object of `attributes`.
+    pub fn object(name: impl Into<String>, attributes: Vec<Attr>) -> Attr {
+        Attr::nested(name, wire::Nesting::Single, attributes)
+    }
+
+    /// A list of nested objects of `attributes`.
+    pub fn list_of(name: impl Into<String>, attributes: Vec<Attr>) -> Attr {
+        Attr::nested(name, wire::Nesting::List, attributes)
+    }
+
+    /// A set of nested objects of `attributes`.
+    pub fn set_of(name: impl Into<String>, attributes: Vec<Attr>) -> Attr {
+        Attr::nested(name, wire::Nesting::Set, attributes)
+    }
+
+    /// A map of nested objects of `attributes`.
+    pub fn map_of(name: impl Into<String>, attributes: Vec<Attr>) -> Attr {
+        Attr::nested(name, wire::Nesting::Map, attributes)
     }
 
     /// A `string` attribute.

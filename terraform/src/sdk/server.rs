@@ -19,6 +19,39 @@ impl<C> Clone for Server<C> {
     }
 }
 
+/// How each version carries a nested attribute: protocol 6 as a nested type, protocol 5 as the
+/// object type its `type` already spells.
+trait NestedType {
+    fn with_nested(self, attr: &crate::sdk::Attr) -> Self;
+}
+
+impl NestedType for crate::proto::tfplugin6::schema::Attribute {
+    fn with_nested(mut self, attr: &crate::sdk::Attr) -> Self {
+        use crate::proto::tfplugin6::schema::{object::NestingMode, Object};
+        use crate::schema::Nesting;
+        if let Some((nesting, attributes)) = &attr.nested {
+            self.r#type = Vec::new();
+            self.nested_type = Some(Object {
+                attributes: attributes.iter().map(v6::attribute).collect(),
+                nesting: match nesting {
+                    Nesting::List => NestingMode::List,
+                    Nesting::Set => NestingMode::Set,
+                    Nesting::Map => NestingMode::Map,
+                    Nesting::Single | Nesting::Group => NestingMode::Single,
+                } as i32,
+                ..Default::default()
+            });
+        }
+        self
+    }
+}
+
+impl NestedType for crate::proto::tfplugin5::schema::Attribute {
+    fn with_nested(self, _: &crate::sdk::Attr) -> Self {
+        self
+    }
+}
+
 macro_rules! tfplugin_server {
     (
         $module:ident, $pb:ident,
@@ -88,7 +121,8 @@ macro_rules! tfplugin_server {
                 pb::StringKind::Markdown as i32
             }
 
-            fn attribute(a: &Attr) -> pb::schema::Attribute {
+            pub(super) fn attribute(a: &Attr) -> pb::schema::Attribute {
+                use super::NestedType;
                 pb::schema::Attribute {
                     name: a.name.clone(),
                     r#type: a.ty.to_json().to_string().into_bytes(),
@@ -103,6 +137,7 @@ macro_rules! tfplugin_server {
                     deprecation_message: a.deprecated.clone().unwrap_or_default(),
                     ..Default::default()
                 }
+                .with_nested(a)
             }
 
             fn block(s: &Schema) -> pb::schema::Block {
@@ -718,3 +753,37 @@ tfplugin_server!(
     configure: configure / configure,
     stop: stop / stop,
 );
+
+#[cfg(test)]
+mod tests {
+    use crate::sdk::Attr;
+    use crate::Type;
+
+    #[test]
+    fn a_nested_attribute_is_a_nested_type_over_6_and_an_object_type_over_5() {
+        let rules = Attr::list_of(
+            "rules",
+            vec![Attr::number("port").required(), Attr::string("note")],
+        )
+        .optional();
+        let six = super::v6::attribute(&rules);
+        assert!(six.r#type.is_empty());
+        let nested = six.nested_type.expect("a nested type");
+        assert_eq!(nested.nesting, 2, "LIST");
+        let names: Vec<_> = nested.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["port", "note"], "in declaration order");
+        assert!(nested.attributes.iter().any(|a| a.name == "port" && a.required));
+
+        let five = super::v5::attribute(&rules);
+        let ty: serde_json::Value = serde_json::from_slice(&five.r#type).unwrap();
+        assert_eq!(
+            ty,
+            serde_json::json!(["list", ["object", {"note": "string", "port": "number"}, ["note"]]])
+        );
+        assert_eq!(
+            Type::from_json(&ty).unwrap(),
+            rules.ty,
+            "the type both versions decode values with"
+        );
+    }
+}
