@@ -4,7 +4,8 @@
 //!
 //! - resource `rustfile_file`: writes `content` to the absolute `path` (a new path replaces it),
 //!   computes `id` and `sha256`; write-only `secret` goes to `<path>.secret`, never to state;
-//!   identity `path`; import by path; version 0 states (`filename` for `path`) are upgraded.
+//!   identity `path`; import by path; version 0 states (`filename` for `path`) are upgraded; a
+//!   `terraform_data` whose input is `{ path, content }` can be `moved` to it.
 //! - data source `rustfile_file` and ephemeral resource `rustfile_content`: read a file.
 //! - list resource `rustfile_file` (`terraform query`): the files of `dir`.
 //! - action `rustfile_touch`: creates an empty file at `path` if there is none.
@@ -15,6 +16,7 @@ use go_plugin_terraform::sdk::{EphemeralResource, Function, ListResource, Listed
 use go_plugin_terraform::sdk::{MaybeUnknown as Maybe, Progress, Provider, Resource, Schema};
 use go_plugin_terraform::{sdk::Validator, Type, Value};
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 use tonic::async_trait;
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -141,7 +143,17 @@ impl Resource<()> for FileResource {
             .ok_or_else(missing)
     }
 
-    fn upgrade(&self, version: i64, state: serde_json::Value) -> Result<File, Diagnostics> {
+    fn move_state(&self, _: &str, ty: &str, state: Json) -> Option<Result<File, Diagnostics>> {
+        // A `terraform_data` whose input is `{ path, content }` becomes that file.
+        let input = &state["input"]["value"];
+        let path = input["path"].as_str().filter(|_| ty == "terraform_data")?;
+        Some(Ok(File::at(
+            path,
+            input["content"].as_str().unwrap_or("").into(),
+        )))
+    }
+
+    fn upgrade(&self, version: i64, state: Json) -> Result<File, Diagnostics> {
         match (version, state["filename"].as_str()) {
             (0, Some(path)) => Ok(File::at(
                 path,

@@ -248,3 +248,45 @@ fn terraform_upgrades_a_state_of_schema_version_0() {
         assert!(!state.contains("filename"), "{state}");
     }
 }
+
+/// A `moved` block across resource types: a `terraform_data` whose input describes a file is
+/// taken over by `rustfile_file` (MoveResourceState), with nothing left to change.
+#[test]
+fn terraform_moves_a_terraform_data_to_a_rustfile_file() {
+    for protocol in ["6", "5"] {
+        let ws = Workspace::new();
+        let cli = ws.cli_config();
+        let env = [
+            ("TF_CLI_CONFIG_FILE", cli.as_str()),
+            ("RUSTFILE_PROTOCOL", protocol),
+        ];
+        let file = ws.path("moved.txt").display().to_string();
+        std::fs::write(&file, "hi").unwrap();
+        ws.configure(&format!(
+            "{PROVIDER}resource \"terraform_data\" \"f\" {{\n  input = {{ path = \"{file}\", content = \"hi\" }}\n}}\n"
+        ));
+        assert_exit(&ws.terraform(&["apply", "-auto-approve"], &env), 0);
+        ws.configure(&format!(
+            "{PROVIDER}moved {{\n  from = terraform_data.f\n  to   = rustfile_file.f\n}}\nresource \"rustfile_file\" \"f\" {{\n  path    = \"{file}\"\n  content = \"hi\"\n}}\n"
+        ));
+        let apply = ws.terraform(&["apply", "-auto-approve"], &env);
+        assert_exit(&apply, 0);
+        assert!(
+            apply
+                .stdout
+                .contains("terraform_data.f has moved to rustfile_file.f"),
+            "protocol {protocol}: {}",
+            apply.stdout
+        );
+        assert!(
+            apply
+                .stdout
+                .contains("Resources: 0 added, 0 changed, 0 destroyed."),
+            "protocol {protocol}: {}",
+            apply.stdout
+        );
+        let state = std::fs::read_to_string(ws.path("config/terraform.tfstate")).unwrap();
+        assert!(state.contains("\"type\": \"rustfile_file\""), "{state}");
+        assert!(!state.contains("terraform_data"), "{state}");
+    }
+}

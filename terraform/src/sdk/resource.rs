@@ -77,6 +77,18 @@ pub trait Resource<C: Send + Sync + 'static>: Send + Sync + 'static {
         ))
     }
 
+    /// The state of an object of another resource type (`source_type`, of provider
+    /// `source_provider`), as its stored JSON, taken over by this type (a `moved` block across
+    /// types, Terraform 1.8+); `None` when this type does not take over that one (the default).
+    fn move_state(
+        &self,
+        _source_provider: &str,
+        _source_type: &str,
+        _state: serde_json::Value,
+    ) -> Option<Result<Self::Model, Diagnostics>> {
+        None
+    }
+
     /// The state stored by schema version `version` (older than the schema's), as its JSON,
     /// brought to the current model.
     fn upgrade(&self, version: i64, _state: serde_json::Value) -> Result<Self::Model, Diagnostics> {
@@ -188,6 +200,12 @@ pub(crate) trait AnyResource<C>: Send + Sync {
     ) -> Result<Value, Diagnostics>;
     async fn import(&self, client: &C, id: &str) -> Result<Value, Diagnostics>;
     fn upgrade(&self, version: i64, state: serde_json::Value) -> Result<Value, Diagnostics>;
+    fn move_state(
+        &self,
+        provider: &str,
+        ty: &str,
+        state: serde_json::Value,
+    ) -> Result<Value, Diagnostics>;
 }
 
 #[async_trait]
@@ -270,6 +288,26 @@ impl<C: Send + Sync + 'static, R: Resource<C>> AnyResource<C> for R {
             &schema,
             value(&schema, &state, "imported state")?,
             "imported state",
+        )
+    }
+
+    fn move_state(
+        &self,
+        provider: &str,
+        ty: &str,
+        state: serde_json::Value,
+    ) -> Result<Value, Diagnostics> {
+        let schema = Resource::schema(self);
+        let moved = Resource::move_state(self, provider, ty, state).unwrap_or_else(|| {
+            Err(error(
+                "Unsupported move",
+                format!("this resource type cannot take over the state of {ty} ({provider})"),
+            ))
+        })?;
+        stored(
+            &schema,
+            value(&schema, &moved, "moved state")?,
+            "moved state",
         )
     }
 

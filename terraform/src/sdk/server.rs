@@ -227,7 +227,7 @@ macro_rules! tfplugin_server {
                         functions: p.functions.keys().map(|n| pb::get_metadata::FunctionMetadata { name: n.clone() }).collect(),
                         list_resources: p.lists.keys().map(|t| pb::get_metadata::ListResourceMetadata { type_name: t.clone() }).collect(),
                         actions: p.actions.keys().map(|t| pb::get_metadata::ActionMetadata { type_name: t.clone() }).collect(),
-                        server_capabilities: Some(pb::ServerCapabilities { plan_destroy: true, ..Default::default() }),
+                        server_capabilities: Some(pb::ServerCapabilities { plan_destroy: true, move_resource_state: true, ..Default::default() }),
                         ..Default::default()
                     }))
                 }
@@ -245,7 +245,7 @@ macro_rules! tfplugin_server {
                         functions: p.functions.iter().map(|(n, f)| (n.clone(), function(f))).collect(),
                         list_resource_schemas: p.lists.iter().map(|(n, l)| (n.clone(), schema(&l.schema()))).collect(),
                         action_schemas: p.actions.iter().map(|(n, a)| (n.clone(), pb::ActionSchema { schema: Some(schema(&a.schema())) })).collect(),
-                        server_capabilities: Some(pb::ServerCapabilities { plan_destroy: true, ..Default::default() }),
+                        server_capabilities: Some(pb::ServerCapabilities { plan_destroy: true, move_resource_state: true, ..Default::default() }),
                         ..Default::default()
                     }))
                 }
@@ -506,6 +506,32 @@ macro_rules! tfplugin_server {
                     })();
                     match upgraded {
                         Ok((state, ty)) => response.upgraded_state = encode(&state, &ty)?,
+                        Err(ds) => response.diagnostics = diagnostics(ds),
+                    }
+                    Ok(Response::new(response))
+                }
+
+                async fn move_resource_state(
+                    &self,
+                    request: Request<pb::move_resource_state::Request>,
+                ) -> Reply<pb::move_resource_state::Response> {
+                    let r = request.into_inner();
+                    let mut response = pb::move_resource_state::Response { target_private: r.source_private.clone(), ..Default::default() };
+                    let moved = (|| {
+                        let resource = lookup(&self.0.resources, "resource", &r.target_type_name)?;
+                        let s = resource.schema();
+                        let raw = r.source_state.clone().unwrap_or_default();
+                        let json: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
+                            resource::error("Unreadable source state", format!("the moved state is not JSON: {e}"))
+                        })?;
+                        let state = resource.move_state(&r.source_provider_address, &r.source_type_name, json)?;
+                        Ok::<_, Diagnostics>((state, s))
+                    })();
+                    match moved {
+                        Ok((state, s)) => {
+                            response.target_state = encode(&state, &s.value_type())?;
+                            response.target_identity = identity(&s, &state)?;
+                        }
                         Err(ds) => response.diagnostics = diagnostics(ds),
                     }
                     Ok(Response::new(response))
@@ -772,7 +798,10 @@ mod tests {
         assert_eq!(nested.nesting, 2, "LIST");
         let names: Vec<_> = nested.attributes.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["port", "note"], "in declaration order");
-        assert!(nested.attributes.iter().any(|a| a.name == "port" && a.required));
+        assert!(nested
+            .attributes
+            .iter()
+            .any(|a| a.name == "port" && a.required));
 
         let five = super::v5::attribute(&rules);
         let ty: serde_json::Value = serde_json::from_slice(&five.r#type).unwrap();
