@@ -34,6 +34,8 @@ pub struct Provider<C> {
     pub(crate) functions: BTreeMap<String, Function>,
     pub(crate) lists: BTreeMap<String, Arc<dyn AnyList<C>>>,
     pub(crate) actions: BTreeMap<String, Arc<dyn AnyAction<C>>>,
+    /// Cancelled by Terraform's `StopProvider` (Ctrl-C): calls in flight end at once.
+    stop: tokio_util::sync::CancellationToken,
 }
 
 impl Provider<()> {
@@ -75,6 +77,7 @@ impl<C: Send + Sync + 'static> Provider<C> {
             functions: BTreeMap::new(),
             lists: BTreeMap::new(),
             actions: BTreeMap::new(),
+            stop: tokio_util::sync::CancellationToken::new(),
         }
     }
 
@@ -133,6 +136,26 @@ impl<C: Send + Sync + 'static> Provider<C> {
             }
             Err(diagnostics) => diagnostics,
         }
+    }
+
+    /// Runs one call of the author's code, unless Terraform stops the provider first: then the
+    /// call is dropped (its future cancelled) and answers a "stopped" diagnostic.
+    pub(crate) async fn unless_stopped<T>(
+        &self,
+        call: impl Future<Output = Result<T, Diagnostics>>,
+    ) -> Result<T, Diagnostics> {
+        tokio::select! {
+            result = call => result,
+            _ = self.stop.cancelled() => Err(error(
+                "Provider stopped",
+                "Terraform asked the provider to stop (an interrupt); the operation was cancelled",
+            )),
+        }
+    }
+
+    /// Terraform's `StopProvider`: cancels every call in flight and every later one.
+    pub(crate) fn stop(&self) {
+        self.stop.cancel();
     }
 
     /// The configured client, or the diagnostic of a call made before configuration.

@@ -343,7 +343,7 @@ macro_rules! tfplugin_server {
                         }
                         Ok::<_, Diagnostics>(events)
                     };
-                    let events = match listed.await {
+                    let events = match self.0.unless_stopped(listed).await {
                         Ok(events) => events,
                         Err(ds) => vec![pb::list_resource::Event { diagnostic: diagnostics(ds), ..Default::default() }],
                     };
@@ -403,7 +403,7 @@ macro_rules! tfplugin_server {
                                 }
                             }
                         };
-                        let (result, ()) = tokio::join!(invoked, forward);
+                        let (result, ()) = tokio::join!(provider.unless_stopped(invoked), forward);
                         let completed = Completed { diagnostics: diagnostics(result.err().unwrap_or_default()) };
                         let _ = tx.send(Ok(pb::invoke_action::Event { r#type: Some(Type::Completed(completed)) }));
                     });
@@ -550,7 +550,7 @@ macro_rules! tfplugin_server {
                         let client = self.0.client()?;
                         Ok::<_, Diagnostics>((resource.read(&client, &current).await?, ty, resource.schema()))
                     };
-                    match read.await {
+                    match self.0.unless_stopped(read).await {
                         Ok((state, ty, s)) => {
                             response.new_state = encode(&state, &ty)?;
                             response.new_identity = identity(&s, &state)?;
@@ -609,7 +609,7 @@ macro_rules! tfplugin_server {
                         let client = self.0.client()?;
                         Ok::<_, Diagnostics>((resource.apply(&client, &prior, &planned, &config).await, prior, ty, resource.schema()))
                     };
-                    match applied.await {
+                    match self.0.unless_stopped(applied).await {
                         Ok((Ok(state), _, ty, s)) => {
                             response.new_state = encode(&state, &ty)?;
                             response.new_identity = identity(&s, &state)?;
@@ -619,7 +619,11 @@ macro_rules! tfplugin_server {
                             response.diagnostics = diagnostics(ds);
                             response.new_state = encode(&prior, &ty)?;
                         }
-                        Err(ds) => response.diagnostics = diagnostics(ds),
+                        // Stopped, or never started: the object is as it was.
+                        Err(ds) => {
+                            response.diagnostics = diagnostics(ds);
+                            response.new_state = r.prior_state.clone();
+                        }
                     }
                     Ok(Response::new(response))
                 }
@@ -647,7 +651,7 @@ macro_rules! tfplugin_server {
                         };
                         Ok::<_, Diagnostics>((resource.import(&client, &id).await?, ty, s))
                     };
-                    match imported.await {
+                    match self.0.unless_stopped(imported).await {
                         Ok((state, ty, s)) => response.imported_resources.push(pb::import_resource_state::ImportedResource {
                             type_name: r.type_name.clone(),
                             state: encode(&state, &ty)?,
@@ -672,7 +676,7 @@ macro_rules! tfplugin_server {
                         let client = self.0.client()?;
                         Ok::<_, Diagnostics>((data.read(&client, &config).await?, ty))
                     };
-                    match read.await {
+                    match self.0.unless_stopped(read).await {
                         Ok((state, ty)) => response.state = encode(&state, &ty)?,
                         Err(ds) => response.diagnostics = diagnostics(ds),
                     }
@@ -692,7 +696,7 @@ macro_rules! tfplugin_server {
                         let client = self.0.client()?;
                         Ok::<_, Diagnostics>((ephemeral.open(&client, &config).await?, ty))
                     };
-                    match opened.await {
+                    match self.0.unless_stopped(opened).await {
                         Ok((result, ty)) => response.result = encode(&result, &ty)?,
                         Err(ds) => response.diagnostics = diagnostics(ds),
                     }
@@ -753,6 +757,7 @@ macro_rules! tfplugin_server {
                     &self,
                     _: Request<pb::$stop_msg::Request>,
                 ) -> Reply<pb::$stop_msg::Response> {
+                    self.0.stop();
                     Ok(Response::new(Default::default()))
                 }
             }
@@ -782,8 +787,78 @@ tfplugin_server!(
 
 #[cfg(test)]
 mod tests {
-    use crate::sdk::Attr;
-    use crate::Type;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::proto::tfplugin6 as pb;
+    use crate::sdk::{error, Attr, Diagnostics, Provider, Resource, Schema};
+    use crate::{msgpack, Type, Value};
+    use pb::provider_server::Provider as _;
+
+    /// A resource whose create never ends.
+    struct Stuck;
+
+    #[tonic::async_trait]
+    impl Resource<()> for Stuck {
+        type Model = serde_json::Value;
+        fn schema(&self) -> Schema {
+            Schema::new().attr(Attr::string("id").computed())
+        }
+        async fn create(&self, _: &(), _: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+            std::future::pending().await
+        }
+        async fn read(&self, _: &(), s: serde_json::Value) -> Result<Option<serde_json::Value>, Diagnostics> {
+            Ok(Some(s))
+        }
+        async fn update(&self, _: &(), _: serde_json::Value, p: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+            Ok(p)
+        }
+        async fn delete(&self, _: &(), _: serde_json::Value) -> Result<(), Diagnostics> {
+            Err(error("no", "no"))
+        }
+    }
+
+    #[tokio::test]
+    async fn stop_provider_ends_an_apply_in_flight() {
+        let provider = Arc::new(Provider::without_config("t").resource("stuck", Stuck));
+        let server = super::Server(provider);
+        let configured = server
+            .configure_provider(tonic::Request::new(pb::configure_provider::Request {
+                config: Some(pb::DynamicValue { msgpack: msgpack::encode(&Value::object::<&str>([]), &Type::object::<&str>([])).unwrap(), json: vec![] }),
+                ..Default::default()
+            }))
+            .await
+            .unwrap();
+        assert!(configured.get_ref().diagnostics.is_empty());
+        let ty = Type::object([("id", Type::String)]);
+        let dv = move |v: &Value| Some(pb::DynamicValue { msgpack: msgpack::encode(v, &ty).unwrap(), json: vec![] });
+        let request = pb::apply_resource_change::Request {
+            type_name: "t_stuck".into(),
+            prior_state: dv(&Value::Null),
+            planned_state: dv(&Value::object([("id", Value::UNKNOWN)])),
+            config: dv(&Value::object([("id", Value::Null)])),
+            ..Default::default()
+        };
+        let apply = {
+            let server = server.clone();
+            tokio::spawn(async move {
+                server
+                    .apply_resource_change(tonic::Request::new(request))
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!apply.is_finished(), "the create should still be running");
+        server.stop_provider(tonic::Request::new(Default::default())).await.unwrap();
+        let response = tokio::time::timeout(Duration::from_secs(5), apply)
+            .await
+            .expect("stop ended the apply")
+            .unwrap()
+            .unwrap()
+            .into_inner();
+        assert_eq!(response.diagnostics[0].summary, "Provider stopped");
+        assert_eq!(response.new_state, dv(&Value::Null), "the object is as it was");
+    }
 
     #[test]
     fn a_nested_attribute_is_a_nested_type_over_6_and_an_object_type_over_5() {
