@@ -36,6 +36,9 @@ pub struct Provider<C> {
     pub(crate) actions: BTreeMap<String, Arc<dyn AnyAction<C>>>,
     /// Cancelled by Terraform's `StopProvider` (Ctrl-C): calls in flight end at once.
     stop: tokio_util::sync::CancellationToken,
+    /// The provider's configuration had unknown values and Terraform allows deferring: reads,
+    /// plans and imports are deferred instead of run.
+    pub(crate) config_unknown: std::sync::atomic::AtomicBool,
 }
 
 impl Provider<()> {
@@ -78,6 +81,7 @@ impl<C: Send + Sync + 'static> Provider<C> {
             lists: BTreeMap::new(),
             actions: BTreeMap::new(),
             stop: tokio_util::sync::CancellationToken::new(),
+            config_unknown: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -125,8 +129,15 @@ impl<C: Send + Sync + 'static> Provider<C> {
         self
     }
 
-    /// Configures the provider (Terraform's `ConfigureProvider`).
-    pub(crate) async fn configure(&self, config: Value) -> Diagnostics {
+    /// Configures the provider (Terraform's `ConfigureProvider`). A configuration with unknown
+    /// values, when Terraform allows deferring, is not given to the author: every later read,
+    /// plan and import is deferred (`PROVIDER_CONFIG_UNKNOWN`) until a run where it is known.
+    pub(crate) async fn configure(&self, config: Value, deferral_allowed: bool) -> Diagnostics {
+        if deferral_allowed && !config.is_wholly_known() {
+            self.config_unknown
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            return Vec::new();
+        }
         match (self.configure)(config).await {
             Ok(client) => {
                 // A provider is configured once per process; a second configuration keeps the
@@ -136,6 +147,15 @@ impl<C: Send + Sync + 'static> Provider<C> {
             }
             Err(diagnostics) => diagnostics,
         }
+    }
+
+    /// True when this call is to be deferred: the provider's configuration is unknown and the
+    /// call's client allows deferring.
+    pub(crate) fn defers(&self, deferral_allowed: bool) -> bool {
+        deferral_allowed
+            && self
+                .config_unknown
+                .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Runs one call of the author's code, unless Terraform stops the provider first: then the

@@ -194,6 +194,14 @@ macro_rules! tfplugin_server {
                 }
             }
 
+            fn allows_deferral(capabilities: &Option<pb::ClientCapabilities>) -> bool {
+                capabilities.as_ref().is_some_and(|c| c.deferral_allowed)
+            }
+
+            fn provider_config_unknown() -> Option<pb::Deferred> {
+                Some(pb::Deferred { reason: pb::deferred::Reason::ProviderConfigUnknown as i32 })
+            }
+
             /// The identity of `state` as the protocol carries it (none without an identity schema).
             fn identity(s: &Schema, state: &Value) -> Result<Option<pb::ResourceIdentityData>, Status> {
                 match s.identity_of(state) {
@@ -429,7 +437,7 @@ macro_rules! tfplugin_server {
                 ) -> Reply<pb::$configure_msg::Response> {
                     let r = request.into_inner();
                     let ds = match decode("provider configuration", r.config.as_ref(), &self.0.schema.value_type()) {
-                        Ok(config) => self.0.configure(config).await,
+                        Ok(config) => self.0.configure(config, allows_deferral(&r.client_capabilities)).await,
                         Err(ds) => ds,
                     };
                     Ok(Response::new(pb::$configure_msg::Response { diagnostics: diagnostics(ds) }))
@@ -543,6 +551,11 @@ macro_rules! tfplugin_server {
                 ) -> Reply<pb::read_resource::Response> {
                     let r = request.into_inner();
                     let mut response = pb::read_resource::Response { private: r.private.clone(), ..Default::default() };
+                    if self.0.defers(allows_deferral(&r.client_capabilities)) {
+                        response.new_state = r.current_state;
+                        response.deferred = provider_config_unknown();
+                        return Ok(Response::new(response));
+                    }
                     let read = async {
                         let resource = lookup(&self.0.resources, "resource", &r.type_name)?.clone();
                         let ty = resource.schema().value_type();
@@ -572,6 +585,9 @@ macro_rules! tfplugin_server {
                         planned_private: r.prior_private.clone(),
                         ..Default::default()
                     };
+                    if self.0.defers(allows_deferral(&r.client_capabilities)) {
+                        response.deferred = provider_config_unknown();
+                    }
                     let planned = (|| {
                         let resource = lookup(&self.0.resources, "resource", &r.type_name)?;
                         let ty = resource.schema().value_type();
@@ -634,6 +650,10 @@ macro_rules! tfplugin_server {
                 ) -> Reply<pb::import_resource_state::Response> {
                     let r = request.into_inner();
                     let mut response = pb::import_resource_state::Response::default();
+                    if self.0.defers(allows_deferral(&r.client_capabilities)) {
+                        response.deferred = provider_config_unknown();
+                        return Ok(Response::new(response));
+                    }
                     let imported = async {
                         let resource = lookup(&self.0.resources, "resource", &r.type_name)?.clone();
                         let ty = resource.schema().value_type();
@@ -669,6 +689,12 @@ macro_rules! tfplugin_server {
                 ) -> Reply<pb::read_data_source::Response> {
                     let r = request.into_inner();
                     let mut response = pb::read_data_source::Response::default();
+                    if self.0.defers(allows_deferral(&r.client_capabilities)) {
+                        let ty = lookup(&self.0.data_sources, "data source", &r.type_name).map(|d| d.schema().value_type());
+                        response.state = encode(&Value::UNKNOWN, &ty.unwrap_or(Type::Dynamic))?;
+                        response.deferred = provider_config_unknown();
+                        return Ok(Response::new(response));
+                    }
                     let read = async {
                         let data = lookup(&self.0.data_sources, "data source", &r.type_name)?.clone();
                         let ty = data.schema().value_type();
@@ -804,13 +830,26 @@ mod tests {
         fn schema(&self) -> Schema {
             Schema::new().attr(Attr::string("id").computed())
         }
-        async fn create(&self, _: &(), _: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+        async fn create(
+            &self,
+            _: &(),
+            _: serde_json::Value,
+        ) -> Result<serde_json::Value, Diagnostics> {
             std::future::pending().await
         }
-        async fn read(&self, _: &(), s: serde_json::Value) -> Result<Option<serde_json::Value>, Diagnostics> {
+        async fn read(
+            &self,
+            _: &(),
+            s: serde_json::Value,
+        ) -> Result<Option<serde_json::Value>, Diagnostics> {
             Ok(Some(s))
         }
-        async fn update(&self, _: &(), _: serde_json::Value, p: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+        async fn update(
+            &self,
+            _: &(),
+            _: serde_json::Value,
+            p: serde_json::Value,
+        ) -> Result<serde_json::Value, Diagnostics> {
             Ok(p)
         }
         async fn delete(&self, _: &(), _: serde_json::Value) -> Result<(), Diagnostics> {
@@ -824,14 +863,23 @@ mod tests {
         let server = super::Server(provider);
         let configured = server
             .configure_provider(tonic::Request::new(pb::configure_provider::Request {
-                config: Some(pb::DynamicValue { msgpack: msgpack::encode(&Value::object::<&str>([]), &Type::object::<&str>([])).unwrap(), json: vec![] }),
+                config: Some(pb::DynamicValue {
+                    msgpack: msgpack::encode(&Value::object::<&str>([]), &Type::object::<&str>([]))
+                        .unwrap(),
+                    json: vec![],
+                }),
                 ..Default::default()
             }))
             .await
             .unwrap();
         assert!(configured.get_ref().diagnostics.is_empty());
         let ty = Type::object([("id", Type::String)]);
-        let dv = move |v: &Value| Some(pb::DynamicValue { msgpack: msgpack::encode(v, &ty).unwrap(), json: vec![] });
+        let dv = move |v: &Value| {
+            Some(pb::DynamicValue {
+                msgpack: msgpack::encode(v, &ty).unwrap(),
+                json: vec![],
+            })
+        };
         let request = pb::apply_resource_change::Request {
             type_name: "t_stuck".into(),
             prior_state: dv(&Value::Null),
@@ -849,7 +897,10 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!apply.is_finished(), "the create should still be running");
-        server.stop_provider(tonic::Request::new(Default::default())).await.unwrap();
+        server
+            .stop_provider(tonic::Request::new(Default::default()))
+            .await
+            .unwrap();
         let response = tokio::time::timeout(Duration::from_secs(5), apply)
             .await
             .expect("stop ended the apply")
@@ -857,7 +908,11 @@ mod tests {
             .unwrap()
             .into_inner();
         assert_eq!(response.diagnostics[0].summary, "Provider stopped");
-        assert_eq!(response.new_state, dv(&Value::Null), "the object is as it was");
+        assert_eq!(
+            response.new_state,
+            dv(&Value::Null),
+            "the object is as it was"
+        );
     }
 
     #[test]
@@ -889,5 +944,74 @@ mod tests {
             rules.ty,
             "the type both versions decode values with"
         );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_provider_configuration_defers_reads_when_terraform_allows() {
+        let schema = Schema::new().attr(Attr::string("endpoint").required());
+        let configured = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = configured.clone();
+        let provider = Provider::new("t", schema, move |_: serde_json::Value| {
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+            async { Ok(()) }
+        })
+        .resource("stuck", Stuck);
+        let server = super::Server(Arc::new(provider));
+        let config_ty = Type::object([("endpoint", Type::String)]);
+        let unknown = Value::object([("endpoint", Value::UNKNOWN)]);
+        let allow = Some(pb::ClientCapabilities {
+            deferral_allowed: true,
+            ..Default::default()
+        });
+        let response = server
+            .configure_provider(tonic::Request::new(pb::configure_provider::Request {
+                config: Some(pb::DynamicValue {
+                    msgpack: msgpack::encode(&unknown, &config_ty).unwrap(),
+                    json: vec![],
+                }),
+                client_capabilities: allow,
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(response.diagnostics.is_empty());
+        assert!(
+            !configured.load(std::sync::atomic::Ordering::SeqCst),
+            "the author's configure waits for known values"
+        );
+
+        let ty = Type::object([("id", Type::String)]);
+        let state = Some(pb::DynamicValue {
+            msgpack: msgpack::encode(&Value::object([("id", Value::string("x"))]), &ty).unwrap(),
+            json: vec![],
+        });
+        let read = |allowed: bool| pb::read_resource::Request {
+            type_name: "t_stuck".into(),
+            current_state: state.clone(),
+            client_capabilities: Some(pb::ClientCapabilities {
+                deferral_allowed: allowed,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let deferred = server
+            .read_resource(tonic::Request::new(read(true)))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            deferred.deferred.map(|d| d.reason),
+            Some(pb::deferred::Reason::ProviderConfigUnknown as i32)
+        );
+        assert_eq!(deferred.new_state, state);
+        // A client that cannot defer gets the call run (here: not configured, a diagnostic).
+        let refused = server
+            .read_resource(tonic::Request::new(read(false)))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(refused.deferred.is_none());
+        assert_eq!(refused.diagnostics[0].summary, "Provider not configured");
     }
 }
