@@ -194,6 +194,16 @@ macro_rules! tfplugin_server {
                 }
             }
 
+            /// The validators' diagnostics for `config` of a part whose schema `schema` found (or
+            /// the diagnostic of an unknown type).
+            fn validated(schema: Result<Schema, Diagnostics>, config: Option<&pb::DynamicValue>) -> Vec<pb::Diagnostic> {
+                let ds = schema.and_then(|s| {
+                    let config = decode("configuration", config, &s.value_type())?;
+                    Ok(resource::validate(&s, &config))
+                });
+                diagnostics(ds.unwrap_or_else(|ds| ds))
+            }
+
             fn allows_deferral(capabilities: &Option<pb::ClientCapabilities>) -> bool {
                 capabilities.as_ref().is_some_and(|c| c.deferral_allowed)
             }
@@ -310,13 +320,9 @@ macro_rules! tfplugin_server {
                     request: Request<pb::validate_list_resource_config::Request>,
                 ) -> Reply<pb::validate_list_resource_config::Response> {
                     let r = request.into_inner();
-                    let ds = (|| {
-                        let s = lookup(&self.0.lists, "list resource", &r.type_name)?.schema();
-                        let config = decode("configuration", r.config.as_ref(), &s.value_type())?;
-                        Ok::<_, Diagnostics>(resource::validate(&s, &config))
-                    })()
-                    .unwrap_or_else(|ds| ds);
-                    Ok(Response::new(pb::validate_list_resource_config::Response { diagnostics: diagnostics(ds) }))
+                    let schema = lookup(&self.0.lists, "list resource", &r.type_name).map(|part| part.schema());
+                    let diagnostics = validated(schema, r.config.as_ref());
+                    Ok(Response::new(pb::validate_list_resource_config::Response { diagnostics }))
                 }
 
                 async fn list_resource(
@@ -363,13 +369,9 @@ macro_rules! tfplugin_server {
                     request: Request<pb::validate_action_config::Request>,
                 ) -> Reply<pb::validate_action_config::Response> {
                     let r = request.into_inner();
-                    let ds = (|| {
-                        let s = lookup(&self.0.actions, "action", &r.action_type)?.schema();
-                        let config = decode("configuration", r.config.as_ref(), &s.value_type())?;
-                        Ok::<_, Diagnostics>(resource::validate(&s, &config))
-                    })()
-                    .unwrap_or_else(|ds| ds);
-                    Ok(Response::new(pb::validate_action_config::Response { diagnostics: diagnostics(ds) }))
+                    let schema = lookup(&self.0.actions, "action", &r.action_type).map(|part| part.schema());
+                    let diagnostics = validated(schema, r.config.as_ref());
+                    Ok(Response::new(pb::validate_action_config::Response { diagnostics }))
                 }
 
                 async fn plan_action(
@@ -377,13 +379,9 @@ macro_rules! tfplugin_server {
                     request: Request<pb::plan_action::Request>,
                 ) -> Reply<pb::plan_action::Response> {
                     let r = request.into_inner();
-                    let ds = (|| {
-                        let s = lookup(&self.0.actions, "action", &r.action_type)?.schema();
-                        let config = decode("configuration", r.config.as_ref(), &s.value_type())?;
-                        Ok::<_, Diagnostics>(resource::validate(&s, &config))
-                    })()
-                    .unwrap_or_else(|ds| ds);
-                    Ok(Response::new(pb::plan_action::Response { diagnostics: diagnostics(ds), ..Default::default() }))
+                    let schema = lookup(&self.0.actions, "action", &r.action_type).map(|part| part.schema());
+                    let diagnostics = validated(schema, r.config.as_ref());
+                    Ok(Response::new(pb::plan_action::Response { diagnostics, ..Default::default() }))
                 }
 
                 async fn invoke_action(
@@ -448,13 +446,9 @@ macro_rules! tfplugin_server {
                     request: Request<pb::$validate_resource_msg::Request>,
                 ) -> Reply<pb::$validate_resource_msg::Response> {
                     let r = request.into_inner();
-                    let ds = (|| {
-                        let s = lookup(&self.0.resources, "resource", &r.type_name)?.schema();
-                        let config = decode("configuration", r.config.as_ref(), &s.value_type())?;
-                        Ok::<_, Diagnostics>(resource::validate(&s, &config))
-                    })()
-                    .unwrap_or_else(|ds| ds);
-                    Ok(Response::new(pb::$validate_resource_msg::Response { diagnostics: diagnostics(ds) }))
+                    let schema = lookup(&self.0.resources, "resource", &r.type_name).map(|part| part.schema());
+                    let diagnostics = validated(schema, r.config.as_ref());
+                    Ok(Response::new(pb::$validate_resource_msg::Response { diagnostics }))
                 }
 
                 async fn $validate_data(
@@ -462,13 +456,9 @@ macro_rules! tfplugin_server {
                     request: Request<pb::$validate_data_msg::Request>,
                 ) -> Reply<pb::$validate_data_msg::Response> {
                     let r = request.into_inner();
-                    let ds = (|| {
-                        let s = lookup(&self.0.data_sources, "data source", &r.type_name)?.schema();
-                        let config = decode("configuration", r.config.as_ref(), &s.value_type())?;
-                        Ok::<_, Diagnostics>(resource::validate(&s, &config))
-                    })()
-                    .unwrap_or_else(|ds| ds);
-                    Ok(Response::new(pb::$validate_data_msg::Response { diagnostics: diagnostics(ds) }))
+                    let schema = lookup(&self.0.data_sources, "data source", &r.type_name).map(|part| part.schema());
+                    let diagnostics = validated(schema, r.config.as_ref());
+                    Ok(Response::new(pb::$validate_data_msg::Response { diagnostics }))
                 }
 
                 async fn validate_ephemeral_resource_config(
@@ -476,13 +466,9 @@ macro_rules! tfplugin_server {
                     request: Request<pb::validate_ephemeral_resource_config::Request>,
                 ) -> Reply<pb::validate_ephemeral_resource_config::Response> {
                     let r = request.into_inner();
-                    let ds = (|| {
-                        let s = lookup(&self.0.ephemerals, "ephemeral resource", &r.type_name)?.schema();
-                        let config = decode("configuration", r.config.as_ref(), &s.value_type())?;
-                        Ok::<_, Diagnostics>(resource::validate(&s, &config))
-                    })()
-                    .unwrap_or_else(|ds| ds);
-                    Ok(Response::new(pb::validate_ephemeral_resource_config::Response { diagnostics: diagnostics(ds) }))
+                    let schema = lookup(&self.0.ephemerals, "ephemeral resource", &r.type_name).map(|part| part.schema());
+                    let diagnostics = validated(schema, r.config.as_ref());
+                    Ok(Response::new(pb::validate_ephemeral_resource_config::Response { diagnostics }))
                 }
 
                 async fn upgrade_resource_state(
