@@ -25,6 +25,11 @@
 
 #![warn(missing_docs)]
 
+/// The README's example, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod enablement;
 mod ruleset;
 mod runner;
