@@ -188,3 +188,46 @@ impl<C: Send + Sync + 'static> Provider<C> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::sdk::Attr;
+
+    #[derive(Deserialize)]
+    struct Config {
+        root: String,
+        retries: Option<i64>,
+    }
+
+    #[tokio::test]
+    async fn the_typed_configuration_makes_the_client_resources_get() {
+        let schema = Schema::new()
+            .attr(Attr::string("root").required())
+            .attr(Attr::number("retries"));
+        let provider = Provider::new("t", schema, |c: Config| async move {
+            if c.root.is_empty() {
+                return Err(error("Empty root", "give the root directory"));
+            }
+            Ok(format!("{} ({} retries)", c.root, c.retries.unwrap_or(3)))
+        });
+        assert_eq!(
+            provider.client().unwrap_err()[0].summary,
+            "Provider not configured"
+        );
+        let config = Value::object([("root", Value::string("/srv")), ("retries", Value::Null)]);
+        assert!(provider.configure(config, false).await.is_empty());
+        assert_eq!(*provider.client().unwrap(), "/srv (3 retries)");
+
+        let refused = Provider::new(
+            "t",
+            Schema::new().attr(Attr::string("root")),
+            |c: Config| async move { Ok(c.root) },
+        );
+        let wrong = Value::object([("root", Value::Null)]);
+        let ds = refused.configure(wrong, false).await;
+        assert!(ds[0].detail.contains("root"), "{:?}", ds);
+    }
+}

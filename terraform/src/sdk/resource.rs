@@ -124,6 +124,22 @@ pub trait EphemeralResource<C: Send + Sync + 'static>: Send + Sync + 'static {
 
     /// Opens it: the configuration with its computed attributes filled in.
     async fn open(&self, client: &C, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+
+    /// How often Terraform renews it while it is in use (a lease, a token): `None` (the default)
+    /// for never.
+    fn renew_every(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// Renews what [`EphemeralResource::open`] returned (`opened`).
+    async fn renew(&self, _client: &C, _opened: Self::Model) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
+    /// Closes what [`EphemeralResource::open`] returned, once Terraform is done with it.
+    async fn close(&self, _client: &C, _opened: Self::Model) -> Result<(), Diagnostics> {
+        Ok(())
+    }
 }
 
 /// A configuration value as a model: computed attributes it leaves out become unknown, as they
@@ -342,11 +358,25 @@ impl<C: Send + Sync + 'static, D: DataSource<C>> AnyDataSource<C> for D {
     }
 }
 
-/// An ephemeral resource over values.
+/// An ephemeral resource over values. What `open` returned travels in Terraform's `private`
+/// bytes (its JSON; Terraform keeps them in memory only) to `renew` and `close`.
 #[async_trait]
 pub(crate) trait AnyEphemeral<C>: Send + Sync {
     fn schema(&self) -> Schema;
-    async fn open(&self, client: &C, config: &Value) -> Result<Value, Diagnostics>;
+    /// The result and the private bytes (the result's JSON).
+    async fn open(&self, client: &C, config: &Value) -> Result<(Value, Vec<u8>), Diagnostics>;
+    fn renew_every(&self) -> Option<std::time::Duration>;
+    async fn renew(&self, client: &C, private: &[u8]) -> Result<(), Diagnostics>;
+    async fn close(&self, client: &C, private: &[u8]) -> Result<(), Diagnostics>;
+}
+
+fn opened<M: DeserializeOwned>(private: &[u8]) -> Result<M, Diagnostics> {
+    serde_json::from_slice(private).map_err(|e| {
+        error(
+            "Unreadable ephemeral resource",
+            format!("what open returned cannot be read back: {e}"),
+        )
+    })
 }
 
 #[async_trait]
@@ -355,17 +385,31 @@ impl<C: Send + Sync + 'static, E: EphemeralResource<C>> AnyEphemeral<C> for E {
         EphemeralResource::schema(self)
     }
 
-    async fn open(&self, client: &C, config: &Value) -> Result<Value, Diagnostics> {
+    async fn open(&self, client: &C, config: &Value) -> Result<(Value, Vec<u8>), Diagnostics> {
         let schema = EphemeralResource::schema(self);
-        let result = EphemeralResource::open(self, client, config_model(&schema, config)?).await?;
-        let result = value(&schema, &result, "result")?;
+        let opened = EphemeralResource::open(self, client, config_model(&schema, config)?).await?;
+        let result = value(&schema, &opened, "result")?;
         if !result.is_wholly_known() {
             return Err(error(
                 "Provider returned an unknown value",
                 "every attribute of an ephemeral result must be known",
             ));
         }
-        Ok(result)
+        let private =
+            serde_json::to_vec(&opened).map_err(|e| error("Unencodable result", e.to_string()))?;
+        Ok((result, private))
+    }
+
+    fn renew_every(&self) -> Option<std::time::Duration> {
+        EphemeralResource::renew_every(self)
+    }
+
+    async fn renew(&self, client: &C, private: &[u8]) -> Result<(), Diagnostics> {
+        EphemeralResource::renew(self, client, opened(private)?).await
+    }
+
+    async fn close(&self, client: &C, private: &[u8]) -> Result<(), Diagnostics> {
+        EphemeralResource::close(self, client, opened(private)?).await
     }
 }
 

@@ -204,6 +204,13 @@ macro_rules! tfplugin_server {
                 diagnostics(ds.unwrap_or_else(|ds| ds))
             }
 
+            /// `every` from now, as the protocol's timestamp.
+            fn renew_at(every: std::time::Duration) -> prost_types::Timestamp {
+                let at = std::time::SystemTime::now() + every;
+                let since = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                prost_types::Timestamp { seconds: since.as_secs() as i64, nanos: since.subsec_nanos() as i32 }
+            }
+
             fn allows_deferral(capabilities: &Option<pb::ClientCapabilities>) -> bool {
                 capabilities.as_ref().is_some_and(|c| c.deferral_allowed)
             }
@@ -706,10 +713,33 @@ macro_rules! tfplugin_server {
                         let ty = ephemeral.schema().value_type();
                         let config = decode("configuration", r.config.as_ref(), &ty)?;
                         let client = self.0.client()?;
-                        Ok::<_, Diagnostics>((ephemeral.open(&client, &config).await?, ty))
+                        Ok::<_, Diagnostics>((ephemeral.open(&client, &config).await?, ty, ephemeral.renew_every()))
                     };
                     match self.0.unless_stopped(opened).await {
-                        Ok((result, ty)) => response.result = encode(&result, &ty)?,
+                        Ok(((result, private), ty, renew_every)) => {
+                            response.result = encode(&result, &ty)?;
+                            response.private = Some(private);
+                            response.renew_at = renew_every.map(renew_at);
+                        }
+                        Err(ds) => response.diagnostics = diagnostics(ds),
+                    }
+                    Ok(Response::new(response))
+                }
+
+                async fn renew_ephemeral_resource(
+                    &self,
+                    request: Request<pb::renew_ephemeral_resource::Request>,
+                ) -> Reply<pb::renew_ephemeral_resource::Response> {
+                    let r = request.into_inner();
+                    let mut response = pb::renew_ephemeral_resource::Response { private: r.private.clone(), ..Default::default() };
+                    let renewed = async {
+                        let ephemeral = lookup(&self.0.ephemerals, "ephemeral resource", &r.type_name)?.clone();
+                        let client = self.0.client()?;
+                        ephemeral.renew(&client, r.private.as_deref().unwrap_or_default()).await?;
+                        Ok::<_, Diagnostics>(ephemeral.renew_every())
+                    };
+                    match self.0.unless_stopped(renewed).await {
+                        Ok(every) => response.renew_at = every.map(renew_at),
                         Err(ds) => response.diagnostics = diagnostics(ds),
                     }
                     Ok(Response::new(response))
@@ -717,9 +747,16 @@ macro_rules! tfplugin_server {
 
                 async fn close_ephemeral_resource(
                     &self,
-                    _: Request<pb::close_ephemeral_resource::Request>,
+                    request: Request<pb::close_ephemeral_resource::Request>,
                 ) -> Reply<pb::close_ephemeral_resource::Response> {
-                    Ok(Response::new(Default::default()))
+                    let r = request.into_inner();
+                    let closed = async {
+                        let ephemeral = lookup(&self.0.ephemerals, "ephemeral resource", &r.type_name)?.clone();
+                        let client = self.0.client()?;
+                        ephemeral.close(&client, r.private.as_deref().unwrap_or_default()).await
+                    };
+                    let ds = self.0.unless_stopped(closed).await.err().unwrap_or_default();
+                    Ok(Response::new(pb::close_ephemeral_resource::Response { diagnostics: diagnostics(ds) }))
                 }
 
                 async fn get_functions(
@@ -999,5 +1036,108 @@ mod tests {
             .into_inner();
         assert!(refused.deferred.is_none());
         assert_eq!(refused.diagnostics[0].summary, "Provider not configured");
+    }
+
+    /// An ephemeral token that counts its renewals and remembers what it closed.
+    #[derive(Default)]
+    struct Token {
+        renewed: std::sync::atomic::AtomicUsize,
+        closed: std::sync::Mutex<Vec<serde_json::Value>>,
+    }
+
+    #[tonic::async_trait]
+    impl crate::sdk::EphemeralResource<()> for Arc<Token> {
+        type Model = serde_json::Value;
+        fn schema(&self) -> Schema {
+            Schema::new().attr(Attr::string("value").computed())
+        }
+        async fn open(
+            &self,
+            _: &(),
+            _: serde_json::Value,
+        ) -> Result<serde_json::Value, Diagnostics> {
+            Ok(serde_json::json!({ "value": "t0k3n" }))
+        }
+        fn renew_every(&self) -> Option<Duration> {
+            Some(Duration::from_secs(3600))
+        }
+        async fn renew(&self, _: &(), opened: serde_json::Value) -> Result<(), Diagnostics> {
+            assert_eq!(opened["value"], "t0k3n");
+            self.renewed
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+        async fn close(&self, _: &(), opened: serde_json::Value) -> Result<(), Diagnostics> {
+            self.closed.lock().unwrap().push(opened);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn an_ephemeral_resource_is_opened_renewed_and_closed_with_what_it_opened() {
+        let token = Arc::new(Token::default());
+        let server = super::Server(Arc::new(
+            Provider::without_config("t").ephemeral("token", token.clone()),
+        ));
+        let empty = Some(pb::DynamicValue {
+            msgpack: msgpack::encode(&Value::object::<&str>([]), &Type::object::<&str>([]))
+                .unwrap(),
+            json: vec![],
+        });
+        server
+            .configure_provider(tonic::Request::new(pb::configure_provider::Request {
+                config: empty,
+                ..Default::default()
+            }))
+            .await
+            .unwrap();
+        let ty = Type::object([("value", Type::String)]);
+        let config = Some(pb::DynamicValue {
+            msgpack: msgpack::encode(&Value::object([("value", Value::Null)]), &ty).unwrap(),
+            json: vec![],
+        });
+        let opened = server
+            .open_ephemeral_resource(tonic::Request::new(pb::open_ephemeral_resource::Request {
+                type_name: "t_token".into(),
+                config,
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(opened.diagnostics.is_empty(), "{:?}", opened.diagnostics);
+        let result = msgpack::decode(&opened.result.unwrap().msgpack, &ty).unwrap();
+        assert_eq!(result.get("value"), Some(&Value::string("t0k3n")));
+        let renew_at = opened.renew_at.expect("a renewal time");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!((renew_at.seconds - now - 3600).abs() < 60, "{renew_at:?}");
+
+        let private = opened.private;
+        let renewed = server
+            .renew_ephemeral_resource(tonic::Request::new(pb::renew_ephemeral_resource::Request {
+                type_name: "t_token".into(),
+                private: private.clone(),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(renewed.diagnostics.is_empty() && renewed.renew_at.is_some());
+        assert_eq!(token.renewed.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let closed = server
+            .close_ephemeral_resource(tonic::Request::new(pb::close_ephemeral_resource::Request {
+                type_name: "t_token".into(),
+                private,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(closed.diagnostics.is_empty());
+        assert_eq!(
+            *token.closed.lock().unwrap(),
+            [serde_json::json!({ "value": "t0k3n" })]
+        );
     }
 }
