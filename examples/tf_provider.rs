@@ -51,11 +51,16 @@ fn write(path: &str, content: &str) -> Result<(), Diagnostics> {
     std::fs::write(path, content).map_err(|e| io("write", path, e))
 }
 
+/// The resource's model, and the configuration of every other part (the list's `dir` included).
 #[derive(Serialize, Deserialize)]
 struct File {
+    #[serde(alias = "dir")]
     path: String,
+    #[serde(default)]
     content: Maybe<String>,
+    #[serde(default)]
     id: Maybe<String>,
+    #[serde(default)]
     sha256: Maybe<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
@@ -145,33 +150,23 @@ impl Resource<()> for FileResource {
 
     fn move_state(&self, _: &str, ty: &str, state: Json) -> Option<Result<File, Diagnostics>> {
         // A `terraform_data` whose input is `{ path, content }` becomes that file.
-        let input = &state["input"]["value"];
-        let path = input["path"].as_str().filter(|_| ty == "terraform_data")?;
-        Some(Ok(File::at(
-            path,
-            input["content"].as_str().unwrap_or("").into(),
-        )))
+        described(&state["input"]["value"], "path")
+            .filter(|_| ty == "terraform_data")
+            .map(Ok)
     }
 
     fn upgrade(&self, version: i64, state: Json) -> Result<File, Diagnostics> {
-        match (version, state["filename"].as_str()) {
-            (0, Some(path)) => Ok(File::at(
-                path,
-                state["content"].as_str().unwrap_or("").into(),
-            )),
-            _ => Err(error(
-                "Unsupported state",
-                format!("cannot upgrade version {version}"),
-            )),
-        }
+        let unsupported = || error("Unsupported state", format!("version {version}"));
+        described(&state, "filename")
+            .filter(|_| version == 0)
+            .ok_or_else(unsupported)
     }
 }
 
-/// The `config` of the list (`dir`) and of the action (`path`).
-#[derive(Deserialize)]
-struct Target {
-    #[serde(alias = "dir")]
-    path: String,
+/// The file a stored JSON object describes: its path under `path_key`, its `content`.
+fn described(object: &Json, path_key: &str) -> Option<File> {
+    let content = object["content"].as_str().unwrap_or("").to_string();
+    Some(File::at(object[path_key].as_str()?, content))
 }
 
 /// `name`, an absolute path; with `read`, also what [`File`] computes.
@@ -216,28 +211,28 @@ impl EphemeralResource<()> for Reader {
 
 #[async_trait]
 impl ListResource<()> for Reader {
-    type Config = Target;
+    type Config = File;
     type Object = File;
     fn schema(&self) -> Schema {
         at("dir", false)
     }
-    async fn list(&self, _: &(), config: Target) -> Result<Vec<Listed<File>>, Diagnostics> {
+    async fn list(&self, _: &(), config: File) -> Result<Vec<Listed<File>>, Diagnostics> {
         let entries = std::fs::read_dir(&config.path).map_err(|e| io("list", &config.path, e))?;
-        let mut files: Vec<_> = entries
+        let mut paths: Vec<_> = entries
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.is_file())
             .collect();
-        files.sort();
-        let listed = files
+        paths.sort();
+        let named = paths
             .iter()
             .filter_map(|p| Some((p.to_str()?, p.file_name()?.to_str()?)));
+        let listed = named.map(|(path, name)| (name.to_string(), existing(path)));
         listed
-            .map(|(path, name)| {
-                let object = File::at(path, read(path)?.unwrap_or_default());
+            .map(|(display_name, object)| {
                 Ok(Listed {
-                    display_name: name.into(),
-                    object,
+                    display_name,
+                    object: object?,
                 })
             })
             .collect()
@@ -246,11 +241,11 @@ impl ListResource<()> for Reader {
 
 #[async_trait]
 impl Action<()> for Reader {
-    type Config = Target;
+    type Config = File;
     fn schema(&self) -> Schema {
         at("path", false)
     }
-    async fn invoke(&self, _: &(), config: Target, progress: Progress) -> Result<(), Diagnostics> {
+    async fn invoke(&self, _: &(), config: File, progress: Progress) -> Result<(), Diagnostics> {
         progress.report(format!("touching {}", config.path));
         match read(&config.path)? {
             Some(_) => Ok(()),
