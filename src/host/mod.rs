@@ -36,6 +36,7 @@ mod checksum;
 pub(crate) mod config;
 mod death_signal;
 mod discover;
+mod dispense;
 mod exec_verified;
 mod launch;
 mod lifecycle;
