@@ -39,7 +39,7 @@ mod paths;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-pub use paths::{client_impls, reroot};
+use paths::{client_impls, reroot};
 
 /// The error of a build step: a schema that does not parse, a file that cannot be written.
 pub type Error = Box<dyn std::error::Error>;

@@ -8,7 +8,7 @@
 
 /// `code` with every path that starts at crate `krate` (`krate::...`, not `other_krate::...`,
 /// not `x::krate::...`) starting at `path` instead.
-pub fn reroot(code: &str, krate: &str, path: &str) -> String {
+pub(crate) fn reroot(code: &str, krate: &str, path: &str) -> String {
     let needle = format!("{krate}::");
     let mut out = String::with_capacity(code.len() + code.len() / 8);
     let mut rest = code;
@@ -33,7 +33,7 @@ pub fn reroot(code: &str, krate: &str, path: &str) -> String {
 
 /// For each client tonic generated in `code` (`pub mod x_client { ... pub struct XClient<T> ...`),
 /// an implementation of `go_plugin::host::GrpcClient` on its `Channel` form.
-pub fn client_impls(code: &str) -> String {
+pub(crate) fn client_impls(code: &str) -> String {
     let mut impls = String::new();
     let mut module: Option<&str> = None;
     for line in code.lines().map(str::trim) {

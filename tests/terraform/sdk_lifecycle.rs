@@ -7,6 +7,7 @@
 //! by schema version 0 upgraded.
 
 use super::real_terraform::{assert_exit, Workspace};
+use super::support::Finished;
 
 const PROVIDER: &str = r#"terraform {
   required_providers {
@@ -18,6 +19,37 @@ const PROVIDER: &str = r#"terraform {
 /// The configuration: `main` (content `content`, at `main_name`) whose write-only secret comes
 /// from an ephemeral read of `seed.txt`, `imported` (an existing file, by an `import` block), and
 /// an output calling the provider's function.
+/// A workspace whose Terraform runs offer the provider one protocol version (`RUSTFILE_PROTOCOL`).
+struct Over {
+    ws: Workspace,
+    cli: String,
+    protocol: &'static str,
+}
+
+impl Over {
+    fn new(protocol: &'static str) -> Over {
+        let ws = Workspace::new();
+        let cli = ws.cli_config();
+        Over { ws, cli, protocol }
+    }
+
+    fn terraform(&self, args: &[&str], extra: &[(&str, &str)]) -> Finished {
+        let mut env = vec![
+            ("TF_CLI_CONFIG_FILE", self.cli.as_str()),
+            ("RUSTFILE_PROTOCOL", self.protocol),
+        ];
+        env.extend_from_slice(extra);
+        self.ws.terraform(args, &env)
+    }
+}
+
+impl std::ops::Deref for Over {
+    type Target = Workspace;
+    fn deref(&self) -> &Workspace {
+        &self.ws
+    }
+}
+
 fn config(ws: &Workspace, main_name: &str, content: &str) -> String {
     format!(
         r#"{PROVIDER}
@@ -51,13 +83,8 @@ action "rustfile_touch" "mark" {{
     )
 }
 
-fn lifecycle(protocol: &str) {
-    let ws = Workspace::new();
-    let cli = ws.cli_config();
-    let env = [
-        ("TF_CLI_CONFIG_FILE", cli.as_str()),
-        ("RUSTFILE_PROTOCOL", protocol),
-    ];
+fn lifecycle(protocol: &'static str) {
+    let ws = Over::new(protocol);
     let secret = "s3cret from an ephemeral read";
     std::fs::write(ws.path("seed.txt"), secret).unwrap();
     std::fs::write(ws.path("existing.txt"), "was here before").unwrap();
@@ -66,7 +93,7 @@ fn lifecycle(protocol: &str) {
     ws.configure(&format!(
         "{PROVIDER}resource \"rustfile_file\" \"bad\" {{\n  path    = \"relative.txt\"\n  content = \"x\"\n}}\n"
     ));
-    let validate = ws.terraform(&["validate"], &env);
+    let validate = ws.terraform(&["validate"], &[]);
     assert_exit(&validate, 1);
     assert!(
         validate.stderr.contains("Error: Path must be absolute"),
@@ -86,7 +113,7 @@ fn lifecycle(protocol: &str) {
 
     // Plan and apply: one to import, one to add; the function's result in an output.
     ws.configure(&config(&ws, "a.txt", "one"));
-    let plan = ws.terraform(&["plan"], &env);
+    let plan = ws.terraform(&["plan"], &[]);
     assert_exit(&plan, 0);
     assert!(
         plan.stdout
@@ -94,10 +121,7 @@ fn lifecycle(protocol: &str) {
         "{}",
         plan.stdout
     );
-    let apply = ws.terraform(
-        &["apply", "-auto-approve"],
-        &[env[0], env[1], ("TF_LOG", "DEBUG")],
-    );
+    let apply = ws.terraform(&["apply", "-auto-approve"], &[("TF_LOG", "DEBUG")]);
     assert_exit(&apply, 0);
     assert!(
         apply
@@ -132,13 +156,13 @@ fn lifecycle(protocol: &str) {
     );
     assert!(state.contains("\"secret\": null"), "{state}");
 
-    let again = ws.terraform(&["plan", "-detailed-exitcode"], &env);
+    let again = ws.terraform(&["plan", "-detailed-exitcode"], &[]);
     assert_exit(&again, 0);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
 
     // In-place update.
     ws.configure(&config(&ws, "a.txt", "two"));
-    let update = ws.terraform(&["apply", "-auto-approve"], &env);
+    let update = ws.terraform(&["apply", "-auto-approve"], &[]);
     assert_exit(&update, 0);
     assert!(
         update
@@ -156,7 +180,7 @@ fn lifecycle(protocol: &str) {
 
     // A new path forces a replacement.
     ws.configure(&config(&ws, "b.txt", "two"));
-    let replace = ws.terraform(&["apply", "-auto-approve"], &env);
+    let replace = ws.terraform(&["apply", "-auto-approve"], &[]);
     assert_exit(&replace, 0);
     assert!(
         replace.stdout.contains("# forces replacement"),
@@ -172,7 +196,7 @@ fn lifecycle(protocol: &str) {
     );
     assert!(!ws.path("a.txt").exists() && ws.path("b.txt").exists());
 
-    let destroy = ws.terraform(&["destroy", "-auto-approve"], &env);
+    let destroy = ws.terraform(&["destroy", "-auto-approve"], &[]);
     assert_exit(&destroy, 0);
     assert!(
         destroy
@@ -200,12 +224,7 @@ fn terraform_runs_the_sdk_provider_through_its_life_over_protocol_5() {
 #[test]
 fn terraform_upgrades_a_state_of_schema_version_0() {
     for protocol in ["6", "5"] {
-        let ws = Workspace::new();
-        let cli = ws.cli_config();
-        let env = [
-            ("TF_CLI_CONFIG_FILE", cli.as_str()),
-            ("RUSTFILE_PROTOCOL", protocol),
-        ];
+        let ws = Over::new(protocol);
         let file = ws.path("old.txt").display().to_string();
         std::fs::write(&file, "kept").unwrap();
         let sha = "8d1e1fa3c6a7b1a46efd7c4ee32d6f1ec0e5a1b9e84f6fb3c3efa05f65b0d0bd";
@@ -232,7 +251,7 @@ fn terraform_upgrades_a_state_of_schema_version_0() {
             "check_results": null
         });
         std::fs::write(ws.path("config/terraform.tfstate"), state.to_string()).unwrap();
-        let plan = ws.terraform(&["plan", "-detailed-exitcode"], &env);
+        let plan = ws.terraform(&["plan", "-detailed-exitcode"], &[]);
         assert_exit(&plan, 0);
         assert!(
             plan.stdout.contains("No changes."),
@@ -240,7 +259,7 @@ fn terraform_upgrades_a_state_of_schema_version_0() {
             plan.stdout
         );
         // Written back by a refresh-only apply: the state now has version 1's shape.
-        let refresh = ws.terraform(&["apply", "-refresh-only", "-auto-approve"], &env);
+        let refresh = ws.terraform(&["apply", "-refresh-only", "-auto-approve"], &[]);
         assert_exit(&refresh, 0);
         let state = std::fs::read_to_string(ws.path("config/terraform.tfstate")).unwrap();
         assert!(state.contains("\"schema_version\": 1"), "{state}");
@@ -254,22 +273,17 @@ fn terraform_upgrades_a_state_of_schema_version_0() {
 #[test]
 fn terraform_moves_a_terraform_data_to_a_rustfile_file() {
     for protocol in ["6", "5"] {
-        let ws = Workspace::new();
-        let cli = ws.cli_config();
-        let env = [
-            ("TF_CLI_CONFIG_FILE", cli.as_str()),
-            ("RUSTFILE_PROTOCOL", protocol),
-        ];
+        let ws = Over::new(protocol);
         let file = ws.path("moved.txt").display().to_string();
         std::fs::write(&file, "hi").unwrap();
         ws.configure(&format!(
             "{PROVIDER}resource \"terraform_data\" \"f\" {{\n  input = {{ path = \"{file}\", content = \"hi\" }}\n}}\n"
         ));
-        assert_exit(&ws.terraform(&["apply", "-auto-approve"], &env), 0);
+        assert_exit(&ws.terraform(&["apply", "-auto-approve"], &[]), 0);
         ws.configure(&format!(
             "{PROVIDER}moved {{\n  from = terraform_data.f\n  to   = rustfile_file.f\n}}\nresource \"rustfile_file\" \"f\" {{\n  path    = \"{file}\"\n  content = \"hi\"\n}}\n"
         ));
-        let apply = ws.terraform(&["apply", "-auto-approve"], &env);
+        let apply = ws.terraform(&["apply", "-auto-approve"], &[]);
         assert_exit(&apply, 0);
         assert!(
             apply

@@ -6,7 +6,7 @@
 use crate::proto::apply_global_config::Config;
 
 /// The names of the rules that run, from `(name, enabled by default)` pairs and `config`.
-pub fn enabled_rules<'a>(
+pub(crate) fn enabled_rules<'a>(
     rules: impl IntoIterator<Item = (&'a str, bool)>,
     config: &Config,
 ) -> Vec<&'a str> {

@@ -34,7 +34,6 @@ mod enablement;
 mod ruleset;
 mod runner;
 
-pub use enablement::enabled_rules;
 pub use ruleset::{serve, Rule, RuleSet, Severity};
 pub use runner::{Resource, Runner};
 

@@ -129,7 +129,7 @@ impl Function {
     }
 
     /// Its Markdown description.
-    pub fn description_text(&self) -> &str {
+    pub(crate) fn description_text(&self) -> &str {
         &self.description
     }
 
@@ -165,7 +165,7 @@ impl Function {
     }
 
     /// Its signature as both protocol versions describe it.
-    pub fn to_wire(&self) -> WireFunction {
+    pub(crate) fn to_wire(&self) -> WireFunction {
         let parameter = |(name, ty): &(String, Type)| Parameter {
             name: name.clone(),
             ty: ty.clone(),

@@ -40,7 +40,7 @@ pub use resource::{
     Resource,
 };
 pub use schema::{Attr, Modifier, NestedBlock, Schema};
-pub use typed::{from_value, to_value, MaybeUnknown, UNKNOWN_MARKER};
+pub use typed::{from_value, to_value, MaybeUnknown};
 pub use validate::Validator;
 
 use server::Server;

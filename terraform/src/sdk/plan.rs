@@ -91,6 +91,17 @@ mod tests {
         v
     }
 
+    /// The state after `path = "/a"`, `content = "x"` was applied.
+    fn applied() -> Value {
+        object(&[
+            ("path", "/a".into()),
+            ("content", "x".into()),
+            ("mode", "0644".into()),
+            ("id", "/a".into()),
+            ("sha256", "h".into()),
+        ])
+    }
+
     #[test]
     fn a_create_plans_defaults_unknown_computed_and_no_write_only_value() {
         let config = object(&[
@@ -114,13 +125,7 @@ mod tests {
 
     #[test]
     fn no_change_plans_the_prior_state() {
-        let prior = object(&[
-            ("path", "/a".into()),
-            ("content", "x".into()),
-            ("mode", "0644".into()),
-            ("id", "/a".into()),
-            ("sha256", "h".into()),
-        ]);
+        let prior = applied();
         let config = object(&[
             ("path", "/a".into()),
             ("content", "x".into()),
@@ -133,13 +138,7 @@ mod tests {
 
     #[test]
     fn an_update_keeps_use_state_values_and_marks_the_rest_unknown() {
-        let prior = object(&[
-            ("path", "/a".into()),
-            ("content", "x".into()),
-            ("mode", "0644".into()),
-            ("id", "/a".into()),
-            ("sha256", "h".into()),
-        ]);
+        let prior = applied();
         let mut proposed = prior.clone();
         proposed.set_attribute("content", "y".into());
         let config = object(&[("path", "/a".into()), ("content", "y".into())]);
@@ -151,13 +150,7 @@ mod tests {
 
     #[test]
     fn a_changed_requires_replace_attribute_is_a_replacement() {
-        let prior = object(&[
-            ("path", "/a".into()),
-            ("content", "x".into()),
-            ("mode", "0644".into()),
-            ("id", "/a".into()),
-            ("sha256", "h".into()),
-        ]);
+        let prior = applied();
         let mut proposed = prior.clone();
         proposed.set_attribute("path", "/b".into());
         let config = object(&[("path", "/b".into()), ("content", "x".into())]);

@@ -188,9 +188,10 @@ fn stored(schema: &Schema, mut state: Value, what: &str) -> Result<Value, Diagno
 /// The checks every configuration gets: each attribute's validators.
 pub(crate) fn validate(schema: &Schema, config: &Value) -> Diagnostics {
     schema
-        .attrs_at(&AttributePath::default())
-        .into_iter()
-        .flat_map(|(path, attr)| {
+        .attrs
+        .iter()
+        .flat_map(|attr| {
+            let path = AttributePath::default().attribute(&attr.name);
             let value = config.get(&attr.name).cloned().unwrap_or(Value::Null);
             attr.validators
                 .iter()

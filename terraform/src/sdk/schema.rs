@@ -12,7 +12,7 @@
 //! ```
 
 use crate::schema as wire;
-use crate::{AttributePath, Type, Value};
+use crate::{Type, Value};
 
 use super::validate::Validator;
 
@@ -248,30 +248,6 @@ impl Attr {
     }
 }
 
-impl From<&str> for Value {
-    fn from(text: &str) -> Value {
-        Value::string(text)
-    }
-}
-
-impl From<String> for Value {
-    fn from(text: String) -> Value {
-        Value::String(text)
-    }
-}
-
-impl From<i64> for Value {
-    fn from(n: i64) -> Value {
-        Value::int(n)
-    }
-}
-
-impl From<bool> for Value {
-    fn from(b: bool) -> Value {
-        Value::Bool(b)
-    }
-}
-
 /// A repeated or single nested block (`block "name" { ... }` in configuration).
 #[derive(Debug, Clone)]
 pub struct NestedBlock {
@@ -349,7 +325,7 @@ impl Schema {
     }
 
     /// The cty type of the identity (an object of the identity attributes).
-    pub fn identity_type(&self) -> Type {
+    pub(crate) fn identity_type(&self) -> Type {
         Type::object(self.identity.iter().map(|name| {
             let ty = self
                 .attribute(name)
@@ -361,7 +337,7 @@ impl Schema {
 
     /// The identity of the object `state`, when the schema has one, the object exists and its
     /// identity attributes are known.
-    pub fn identity_of(&self, state: &Value) -> Option<Value> {
+    pub(crate) fn identity_of(&self, state: &Value) -> Option<Value> {
         if self.identity.is_empty() || state.is_null() {
             return None;
         }
@@ -391,7 +367,7 @@ impl Schema {
     }
 
     /// The schema as the protocol-neutral description both protocol versions encode.
-    pub fn to_wire(&self) -> wire::Schema {
+    pub(crate) fn to_wire(&self) -> wire::Schema {
         wire::Schema {
             version: self.version,
             block: self.to_wire_block(),
@@ -430,14 +406,5 @@ impl Schema {
                 .collect(),
             description: self.description.clone(),
         }
-    }
-
-    /// Every attribute with its path, nested blocks' attributes under their block's path
-    /// (for validators).
-    pub(crate) fn attrs_at(&self, at: &AttributePath) -> Vec<(AttributePath, &Attr)> {
-        self.attrs
-            .iter()
-            .map(|a| (at.attribute(&a.name), a))
-            .collect()
     }
 }

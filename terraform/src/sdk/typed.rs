@@ -25,7 +25,7 @@ use crate::{AttributePath, Number, Type, Value, ValueError};
 
 /// The key of the JSON object that stands for an unknown value (a NUL byte cannot start an
 /// attribute name in Terraform).
-pub const UNKNOWN_MARKER: &str = "\u{0}unknown";
+pub(crate) const UNKNOWN_MARKER: &str = "\u{0}unknown";
 
 /// A value that may not be known until apply: what a computed attribute holds during plan.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
