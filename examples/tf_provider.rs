@@ -1,23 +1,16 @@
-//! A Terraform provider in Rust on the SDK of `go-plugin-terraform`: provider `rustfile`
-//! (`registry.terraform.io/gopluginrs/rustfile`), over protocol 6 and 5 (`RUSTFILE_PROTOCOL=5`
-//! offers only 5); `-debug` prints `TF_REATTACH_PROVIDERS`.
-//!
-//! - resource `rustfile_file`: writes `content` to the absolute `path` (a new path replaces it),
-//!   computes `id` and `sha256`; write-only `secret` goes to `<path>.secret`, never to state;
-//!   identity `path`; import by path; version 0 states (`filename` for `path`) are upgraded; a
-//!   `terraform_data` whose input is `{ path, content }` can be `moved` to it.
-//! - data source `rustfile_file` and ephemeral resource `rustfile_content`: read a file.
-//! - list resource `rustfile_file` (`terraform query`): the files of `dir`.
-//! - action `rustfile_touch`: creates an empty file at `path` if there is none.
-//! - function `provider::rustfile::sha256(text)`.
+//! Provider `rustfile` (`registry.terraform.io/gopluginrs/rustfile`) on the SDK of
+//! `go-plugin-terraform`, over protocol 6 and 5 (`RUSTFILE_PROTOCOL=5` offers only 5); `-debug`
+//! prints `TF_REATTACH_PROVIDERS`. Resource `rustfile_file` (imported by path, moved from a
+//! `terraform_data` of `{ path, content }`); data source `rustfile_file`, ephemeral resource
+//! `rustfile_content` and list resource `rustfile_file` (the files of `dir`) read files; action
+//! `rustfile_touch` creates an empty file; function `provider::rustfile::sha256(text)`.
 
-use go_plugin_terraform::sdk::{self, error, Action, Attr, DataSource, Diagnostics};
-use go_plugin_terraform::sdk::{EphemeralResource, Function, ListResource, Listed};
-use go_plugin_terraform::sdk::{MaybeUnknown as Maybe, Progress, Provider, Resource, Schema};
-use go_plugin_terraform::{sdk::Validator, Type, Value};
+use go_plugin_terraform::sdk::{self, Action, Attr, DataSource, Diagnostics, Function};
+use go_plugin_terraform::sdk::{EphemeralResource, ListResource, Listed, MaybeUnknown as Maybe};
+use go_plugin_terraform::sdk::{OrError, Progress, Provider, Resource, Schema, Validator};
+use go_plugin_terraform::Type;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use tonic::async_trait;
 
 fn sha256_hex(bytes: &[u8]) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
@@ -25,88 +18,74 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn absolute() -> Validator {
-    Validator::custom("an absolute path", |path, _| match path {
-        Value::String(p) if !p.starts_with('/') => Err(format!(
-            "{p:?} is relative; give the full path of the file to manage."
-        )),
-        _ => Ok(()),
-    })
-    .summary("Path must be absolute")
-}
-
-fn io(action: &str, path: &str, e: std::io::Error) -> Diagnostics {
-    error(format!("Could not {action} {path}"), e.to_string())
-}
-
-/// The file at `path`, or `None` if there is none.
-fn read(path: &str) -> Result<Option<String>, Diagnostics> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io("read", path, e)),
-    }
+    Validator::regex("^/", "an absolute path").summary("Path must be absolute")
 }
 
 fn write(path: &str, content: &str) -> Result<(), Diagnostics> {
-    std::fs::write(path, content).map_err(|e| io("write", path, e))
+    std::fs::write(path, content).or_error(format!("Could not write {path}"))
 }
 
-/// The resource's model, and the configuration of every other part (the list's `dir` included).
-#[derive(Serialize, Deserialize)]
+/// A file Terraform manages; also what the data source and the ephemeral resource read.
+#[derive(Serialize, Deserialize, Schema)]
+#[schema(version = 1, identity = "path")]
 struct File {
-    #[serde(alias = "dir")]
+    /// The file's absolute path; a new path replaces the file.
+    #[schema(requires_replace, validate = absolute())]
+    #[serde(alias = "filename")] // its name in version 0 states
     path: String,
-    #[serde(default)]
+    /// What the file holds.
     content: Maybe<String>,
-    #[serde(default)]
+    #[schema(computed, use_state_for_unknown)]
     id: Maybe<String>,
-    #[serde(default)]
+    /// SHA-256 of `content`, in hex.
+    #[schema(computed)]
     sha256: Maybe<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Written to `<path>.secret`, never kept in state.
+    #[schema(sensitive, write_only)]
+    #[serde(skip_serializing_if = "Option::is_none")] // the readers' schema has none
     secret: Option<String>,
 }
 
 impl File {
     fn at(path: &str, content: String) -> File {
-        let (id, sha256) = (
-            path.to_string().into(),
-            sha256_hex(content.as_bytes()).into(),
-        );
+        let sha256 = sha256_hex(content.as_bytes()).into();
+        let (id, content) = (path.to_string().into(), content.into());
+        let (path, secret) = (path.to_string(), None);
         File {
-            path: path.into(),
-            content: content.into(),
+            path,
+            content,
             id,
             sha256,
-            secret: None,
+            secret,
         }
     }
 }
 
+/// The file at `path`, which must exist.
+fn existing(path: &str) -> Result<File, Diagnostics> {
+    let content = std::fs::read_to_string(path).or_error(format!("Could not read {path}"))?;
+    Ok(File::at(path, content))
+}
+
+/// The action's configuration.
+#[derive(Deserialize, Schema)]
+struct Target {
+    /// An absolute path.
+    #[schema(validate = absolute())]
+    path: String,
+}
+
+/// The list resource's configuration.
+#[derive(Deserialize, Schema)]
+struct Dir {
+    /// The directory whose files are listed.
+    dir: String,
+}
+
 struct FileResource;
 
-#[async_trait]
 impl Resource<()> for FileResource {
     type Model = File;
-
-    fn schema(&self) -> Schema {
-        Schema::new()
-            .version(1)
-            .identity(&["path"])
-            .attr(
-                Attr::string("path")
-                    .required()
-                    .requires_replace()
-                    .validate(absolute()),
-            )
-            .attr(
-                Attr::string("content")
-                    .required()
-                    .description("What the file holds."),
-            )
-            .attr(Attr::string("id").computed().use_state_for_unknown())
-            .attr(Attr::string("sha256").computed())
-            .attr(Attr::string("secret").optional().sensitive().write_only())
-    }
 
     fn modify_plan(&self, _: Option<&File>, mut plan: File) -> Result<File, Diagnostics> {
         if let Maybe::Known(content) = &plan.content {
@@ -126,7 +105,10 @@ impl Resource<()> for FileResource {
     }
 
     async fn read(&self, _: &(), state: File) -> Result<Option<File>, Diagnostics> {
-        Ok(read(&state.path)?.map(|content| File::at(&state.path, content)))
+        if !std::path::Path::new(&state.path).exists() {
+            return Ok(None); // deleted behind Terraform's back: to be created again
+        }
+        existing(&state.path).map(Some)
     }
 
     async fn update(&self, client: &(), _: File, plan: File) -> Result<File, Diagnostics> {
@@ -135,121 +117,72 @@ impl Resource<()> for FileResource {
 
     async fn delete(&self, _: &(), state: File) -> Result<(), Diagnostics> {
         let _ = std::fs::remove_file(format!("{}.secret", state.path));
-        match std::fs::remove_file(&state.path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("delete", &state.path, e)),
-            _ => Ok(()),
+        if std::path::Path::new(&state.path).exists() {
+            std::fs::remove_file(&state.path).or_error("Could not delete the file")?;
         }
-    }
-
-    async fn import(&self, _: &(), id: &str) -> Result<File, Diagnostics> {
-        let missing = || error("Cannot import a missing file", format!("no file at {id:?}"));
-        read(id)?
-            .map(|content| File::at(id, content))
-            .ok_or_else(missing)
+        Ok(())
     }
 
     fn move_state(&self, _: &str, ty: &str, state: Json) -> Option<Result<File, Diagnostics>> {
-        // A `terraform_data` whose input is `{ path, content }` becomes that file.
-        described(&state["input"]["value"], "path")
-            .filter(|_| ty == "terraform_data")
-            .map(Ok)
-    }
-
-    fn upgrade(&self, version: i64, state: Json) -> Result<File, Diagnostics> {
-        let unsupported = || error("Unsupported state", format!("version {version}"));
-        described(&state, "filename")
-            .filter(|_| version == 0)
-            .ok_or_else(unsupported)
+        let input = &state["input"]["value"]; // a `terraform_data`'s `{ path, content }`
+        let path = input["path"].as_str().filter(|_| ty == "terraform_data")?;
+        Some(Ok(File::at(path, input["content"].as_str()?.into())))
     }
 }
 
-/// The file a stored JSON object describes: its path under `path_key`, its `content`.
-fn described(object: &Json, path_key: &str) -> Option<File> {
-    let content = object["content"].as_str().unwrap_or("").to_string();
-    Some(File::at(object[path_key].as_str()?, content))
-}
-
-/// `name`, an absolute path; with `read`, also what [`File`] computes.
-fn at(name: &str, read: bool) -> Schema {
-    let schema = Schema::new().attr(Attr::string(name).required().validate(absolute()));
-    let computed = ["content", "id", "sha256"].map(|a| Attr::string(a).computed());
-    match read {
-        true => computed.into_iter().fold(schema, Schema::attr),
-        false => schema,
-    }
-}
-
-fn existing(path: &str) -> Result<File, Diagnostics> {
-    let content =
-        read(path)?.ok_or_else(|| error("File not found", format!("no file at {path:?}")))?;
-    Ok(File::at(path, content))
-}
-
+/// Reads files: the data source, the ephemeral resource, the list resource and the action.
 struct Reader;
 
-#[async_trait]
+impl Reader {
+    /// `path` given, the rest read.
+    fn schema() -> Schema {
+        let read = ["content", "id", "sha256"].map(|a| Attr::string(a).computed());
+        read.into_iter().fold(Schema::of::<Target>(), Schema::attr)
+    }
+}
+
 impl DataSource<()> for Reader {
     type Model = File;
     fn schema(&self) -> Schema {
-        at("path", true)
+        Reader::schema()
     }
     async fn read(&self, _: &(), config: File) -> Result<File, Diagnostics> {
         existing(&config.path)
     }
 }
 
-#[async_trait]
 impl EphemeralResource<()> for Reader {
     type Model = File;
     fn schema(&self) -> Schema {
-        at("path", true)
+        Reader::schema()
     }
     async fn open(&self, _: &(), config: File) -> Result<File, Diagnostics> {
         existing(&config.path)
     }
 }
 
-#[async_trait]
 impl ListResource<()> for Reader {
-    type Config = File;
+    type Config = Dir;
     type Object = File;
-    fn schema(&self) -> Schema {
-        at("dir", false)
-    }
-    async fn list(&self, _: &(), config: File) -> Result<Vec<Listed<File>>, Diagnostics> {
-        let entries = std::fs::read_dir(&config.path).map_err(|e| io("list", &config.path, e))?;
-        let mut paths: Vec<_> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_file())
-            .collect();
-        paths.sort();
-        let named = paths
-            .iter()
-            .filter_map(|p| Some((p.to_str()?, p.file_name()?.to_str()?)));
-        let listed = named.map(|(path, name)| (name.to_string(), existing(path)));
-        listed
-            .map(|(display_name, object)| {
-                Ok(Listed {
-                    display_name,
-                    object: object?,
-                })
-            })
-            .collect()
+    async fn list(&self, _: &(), config: Dir) -> Result<Vec<Listed<File>>, Diagnostics> {
+        let entries = std::fs::read_dir(&config.dir).or_error("Could not list the directory")?;
+        let mut listed = Vec::new();
+        for path in entries.flatten().map(|e| e.path()).filter(|p| p.is_file()) {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            listed.push(Listed::new(name, existing(&path.to_string_lossy())?));
+        }
+        listed.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+        Ok(listed)
     }
 }
 
-#[async_trait]
 impl Action<()> for Reader {
-    type Config = File;
-    fn schema(&self) -> Schema {
-        at("path", false)
-    }
-    async fn invoke(&self, _: &(), config: File, progress: Progress) -> Result<(), Diagnostics> {
+    type Config = Target;
+    async fn invoke(&self, _: &(), config: Target, progress: Progress) -> Result<(), Diagnostics> {
         progress.report(format!("touching {}", config.path));
-        match read(&config.path)? {
-            Some(_) => Ok(()),
-            None => write(&config.path, ""),
+        match std::path::Path::new(&config.path).exists() {
+            true => Ok(()),
+            false => write(&config.path, ""),
         }
     }
 }
@@ -257,29 +190,22 @@ impl Action<()> for Reader {
 #[tokio::main]
 async fn main() -> Result<(), go_plugin::Error> {
     go_plugin::log::init().ok();
-    let sha256 = Function::new("sha256", Type::String, |(text,): (String,)| {
-        Ok(sha256_hex(text.as_bytes()))
-    });
+    let sha256 = |(text,): (String,)| Ok(sha256_hex(text.as_bytes()));
+    let sha256 = Function::new("sha256", Type::String, sha256)
+        .param("text", Type::String)
+        .summary("SHA-256 of a string, in hex");
     let provider = Provider::without_config("rustfile")
         .resource("file", FileResource)
         .data_source("file", Reader)
         .ephemeral("content", Reader)
         .list("file", Reader)
         .action("touch", Reader)
-        .function(
-            sha256
-                .param("text", Type::String)
-                .summary("SHA-256 of a string, in hex"),
-        );
-    let protocols: &[u32] = match std::env::var("RUSTFILE_PROTOCOL").as_deref() {
-        Ok("5") => &[5],
-        Ok("6") => &[6],
-        _ => &[5, 6],
-    };
-    sdk::serve_protocols(
-        "registry.terraform.io/gopluginrs/rustfile",
-        provider,
-        protocols,
-    )
-    .await
+        .function(sha256);
+    let only = std::env::var("RUSTFILE_PROTOCOL")
+        .ok()
+        .and_then(|p| p.parse().ok());
+    let protocols = only.map_or(vec![5, 6], |p| vec![p]);
+    sdk::serve_protocols(ADDRESS, provider, &protocols).await
 }
+
+const ADDRESS: &str = "registry.terraform.io/gopluginrs/rustfile";

@@ -18,6 +18,9 @@
 
 #![warn(missing_docs)]
 
+// `#[derive(Schema)]` names this crate by its path, in its own tests too.
+extern crate self as go_plugin_terraform;
+
 mod cty_type;
 pub mod json;
 pub mod msgpack;

@@ -281,7 +281,8 @@ resource "rustfile_file" "bad" {
         plan.stderr
     );
     assert!(
-        plan.stderr.contains("\"relative/path.txt\" is relative"),
+        plan.stderr
+            .contains("path must be an absolute path, got \"relative/path.txt\""),
         "{}",
         plan.stderr
     );

@@ -19,7 +19,9 @@
 //! requires-replace), validates, keeps write-only values out of plan and state, upgrades old
 //! states through [`Resource::upgrade`], and turns every error into a diagnostic on its attribute.
 
+mod errors;
 mod function;
+mod model;
 mod plan;
 mod provider;
 mod resource;
@@ -33,11 +35,13 @@ use std::sync::Arc;
 
 use go_plugin::plugin::{serve as serve_plugin, serve_test, PluginSet, ServeConfig};
 
+pub use errors::{error, Diagnostics, OrError};
 pub use function::{Function, FunctionError};
+pub use go_plugin_terraform_derive::Schema;
+pub use model::{AttrType, HasSchema};
 pub use provider::Provider;
 pub use resource::{
-    error, Action, DataSource, Diagnostics, EphemeralResource, ListResource, Listed, Progress,
-    Resource,
+    Action, DataSource, EphemeralResource, ListResource, Listed, Progress, Resource,
 };
 pub use schema::{Attr, Modifier, NestedBlock, Schema};
 pub use typed::{from_value, to_value, MaybeUnknown};

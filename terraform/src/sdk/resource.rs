@@ -10,31 +10,31 @@
 //! [`MaybeUnknown::Unknown`](super::MaybeUnknown) (in a plan, in a data source's configuration),
 //! and write-only attributes hold their configured value.
 
+use std::future::Future;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tonic::async_trait;
 
+pub use super::errors::{error, Diagnostics};
 use super::plan::{self, Planned};
 use super::typed::{from_value, to_value};
+use super::HasSchema;
 use super::Schema;
-use crate::{AttributePath, Diagnostic, Value};
-
-/// What a failed call returns: Terraform shows each.
-pub type Diagnostics = Vec<Diagnostic>;
-
-/// One error diagnostic.
-pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostics {
-    vec![Diagnostic::error(summary, detail)]
-}
+use crate::schema::Nesting;
+use crate::{AttributePath, Diagnostic, Type, Value};
 
 /// A managed resource (`resource "<provider>_<name>" "..." { }`).
-#[async_trait]
+///
+/// Write its methods as `async fn` (no macro needed); the futures must be `Send`.
 pub trait Resource<C: Send + Sync + 'static>: Send + Sync + 'static {
-    /// Its configuration, plan and state.
-    type Model: Serialize + DeserializeOwned + Send;
+    /// Its configuration, plan and state (`#[derive(Schema)]` gives it its schema).
+    type Model: Serialize + DeserializeOwned + HasSchema + Send;
 
-    /// Its schema.
-    fn schema(&self) -> Schema;
+    /// Its schema: the model's, unless overridden.
+    fn schema(&self) -> Schema {
+        Self::Model::schema()
+    }
 
     /// Refines the plan the SDK made (defaults, unknown computed values, modifiers): fill in what
     /// is already known (a hash of known content, say). `prior` is `None` for a create. The
@@ -48,33 +48,56 @@ pub trait Resource<C: Send + Sync + 'static>: Send + Sync + 'static {
     }
 
     /// Creates it as planned; returns the state (every value known).
-    async fn create(&self, client: &C, plan: Self::Model) -> Result<Self::Model, Diagnostics>;
+    fn create(
+        &self,
+        client: &C,
+        plan: Self::Model,
+    ) -> impl Future<Output = Result<Self::Model, Diagnostics>> + Send;
 
     /// Reads it back; `None` when it no longer exists (Terraform then plans to create it).
-    async fn read(
+    fn read(
         &self,
         client: &C,
         state: Self::Model,
-    ) -> Result<Option<Self::Model>, Diagnostics>;
+    ) -> impl Future<Output = Result<Option<Self::Model>, Diagnostics>> + Send;
 
     /// Updates it in place from `prior` to `plan`; returns the new state.
-    async fn update(
+    fn update(
         &self,
         client: &C,
         prior: Self::Model,
         plan: Self::Model,
-    ) -> Result<Self::Model, Diagnostics>;
+    ) -> impl Future<Output = Result<Self::Model, Diagnostics>> + Send;
 
     /// Deletes it.
-    async fn delete(&self, client: &C, state: Self::Model) -> Result<(), Diagnostics>;
+    fn delete(
+        &self,
+        client: &C,
+        state: Self::Model,
+    ) -> impl Future<Output = Result<(), Diagnostics>> + Send;
 
-    /// The state of an existing object from its import id (`terraform import`, `import` blocks);
-    /// Terraform reads it back before planning.
-    async fn import(&self, _client: &C, _id: &str) -> Result<Self::Model, Diagnostics> {
-        Err(error(
-            "Import not supported",
-            "this resource type cannot be imported",
-        ))
+    /// The state of an existing object from its import id (`terraform import`, `import` blocks,
+    /// by id or by identity); Terraform reads it back before planning.
+    ///
+    /// The default serves a resource whose identity ([`Schema::identity`]) is one string
+    /// attribute: it hands [`Resource::read`] a model with that attribute set to the id, its
+    /// optional fields null (`None`) and the others unknown (`MaybeUnknown::Unknown`), and
+    /// imports what `read` finds. Override it when reading needs more than the identity.
+    fn import(
+        &self,
+        client: &C,
+        id: &str,
+    ) -> impl Future<Output = Result<Self::Model, Diagnostics>> + Send {
+        let identified = identified::<Self::Model>(&self.schema(), id);
+        async move {
+            let missing = || {
+                error(
+                    "Cannot import a missing object",
+                    format!("nothing has id {id:?}"),
+                )
+            };
+            self.read(client, identified?).await?.ok_or_else(missing)
+        }
     }
 
     /// The state of an object of another resource type (`source_type`, of provider
@@ -90,40 +113,57 @@ pub trait Resource<C: Send + Sync + 'static>: Send + Sync + 'static {
     }
 
     /// The state stored by schema version `version` (older than the schema's), as its JSON,
-    /// brought to the current model.
-    fn upgrade(&self, version: i64, _state: serde_json::Value) -> Result<Self::Model, Diagnostics> {
-        Err(error(
-            "Unsupported state version",
-            format!("this provider cannot upgrade state of schema version {version}"),
-        ))
+    /// brought to the current model. The default reads that JSON as the model, so serde's
+    /// `#[serde(alias = "old_name")]` carries a renamed attribute over and `#[serde(default)]` an
+    /// added one; override it for anything else.
+    fn upgrade(&self, version: i64, state: serde_json::Value) -> Result<Self::Model, Diagnostics> {
+        serde_json::from_value(state).map_err(|e| {
+            error(
+                "Unsupported state version",
+                format!(
+                    "a state of schema version {version} does not fit the resource's model ({e}): \
+                     upgrade it in Resource::upgrade"
+                ),
+            )
+        })
     }
 }
 
 /// A data source (`data "<provider>_<name>" "..." { }`).
-#[async_trait]
 pub trait DataSource<C: Send + Sync + 'static>: Send + Sync + 'static {
     /// Its configuration and result.
-    type Model: Serialize + DeserializeOwned + Send;
+    type Model: Serialize + DeserializeOwned + HasSchema + Send;
 
-    /// Its schema.
-    fn schema(&self) -> Schema;
+    /// Its schema: the model's, unless overridden.
+    fn schema(&self) -> Schema {
+        Self::Model::schema()
+    }
 
     /// Reads it: the configuration with its computed attributes filled in.
-    async fn read(&self, client: &C, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+    fn read(
+        &self,
+        client: &C,
+        config: Self::Model,
+    ) -> impl Future<Output = Result<Self::Model, Diagnostics>> + Send;
 }
 
 /// An ephemeral resource (`ephemeral "<provider>_<name>" "..." { }`, Terraform 1.10+): a value
 /// made for one run, never stored in plan or state.
-#[async_trait]
 pub trait EphemeralResource<C: Send + Sync + 'static>: Send + Sync + 'static {
     /// Its configuration and result.
-    type Model: Serialize + DeserializeOwned + Send;
+    type Model: Serialize + DeserializeOwned + HasSchema + Send;
 
-    /// Its schema.
-    fn schema(&self) -> Schema;
+    /// Its schema: the model's, unless overridden.
+    fn schema(&self) -> Schema {
+        Self::Model::schema()
+    }
 
     /// Opens it: the configuration with its computed attributes filled in.
-    async fn open(&self, client: &C, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+    fn open(
+        &self,
+        client: &C,
+        config: Self::Model,
+    ) -> impl Future<Output = Result<Self::Model, Diagnostics>> + Send;
 
     /// How often Terraform renews it while it is in use (a lease, a token): `None` (the default)
     /// for never.
@@ -132,13 +172,21 @@ pub trait EphemeralResource<C: Send + Sync + 'static>: Send + Sync + 'static {
     }
 
     /// Renews what [`EphemeralResource::open`] returned (`opened`).
-    async fn renew(&self, _client: &C, _opened: Self::Model) -> Result<(), Diagnostics> {
-        Ok(())
+    fn renew(
+        &self,
+        _client: &C,
+        _opened: Self::Model,
+    ) -> impl Future<Output = Result<(), Diagnostics>> + Send {
+        async { Ok(()) }
     }
 
     /// Closes what [`EphemeralResource::open`] returned, once Terraform is done with it.
-    async fn close(&self, _client: &C, _opened: Self::Model) -> Result<(), Diagnostics> {
-        Ok(())
+    fn close(
+        &self,
+        _client: &C,
+        _opened: Self::Model,
+    ) -> impl Future<Output = Result<(), Diagnostics>> + Send {
+        async { Ok(()) }
     }
 }
 
@@ -152,6 +200,57 @@ fn config_model<M: DeserializeOwned>(schema: &Schema, config: &Value) -> Result<
         }
     }
     model(schema, &config, "configuration")
+}
+
+/// Where an import by id starts: the model of the object whose one identity attribute is `id`,
+/// its optional attributes null, the others unknown (list and set blocks empty).
+fn identified<M: DeserializeOwned>(schema: &Schema, id: &str) -> Result<M, Diagnostics> {
+    let unsupported = |why: &str| {
+        error(
+            "Import not supported",
+            format!("this resource type cannot be imported: {why}"),
+        )
+    };
+    let identity = match schema.identity.as_slice() {
+        [name] => schema.attribute(name).filter(|a| a.ty == Type::String),
+        _ => None,
+    };
+    let Some(identity) = identity else {
+        return Err(unsupported(
+            "import by id needs Resource::import, or an identity of one string attribute",
+        ));
+    };
+    let attrs = schema.attrs.iter().map(|a| {
+        let value = match () {
+            _ if a.name == identity.name => Value::string(id),
+            _ if a.optional => Value::Null,
+            _ => Value::UNKNOWN,
+        };
+        (a.name.clone(), value)
+    });
+    let blocks = schema.blocks.iter().map(|b| {
+        let empty = match b.nesting {
+            Nesting::List => Value::List(Vec::new()),
+            Nesting::Set => Value::Set(Vec::new()),
+            Nesting::Map => Value::Map(Default::default()),
+            Nesting::Single | Nesting::Group => Value::Null,
+        };
+        (b.name.clone(), empty)
+    });
+    let partial = Value::object(attrs.chain(blocks));
+    model(schema, &partial, "import").map_err(|ds| {
+        let why = ds
+            .iter()
+            .map(|d| d.detail.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        unsupported(&format!(
+            "the SDK imports by reading an object of which only {:?} is known, and the model \
+             cannot hold that ({why}): make the other fields MaybeUnknown or Option, or implement \
+             Resource::import",
+            identity.name
+        ))
+    })
 }
 
 fn model<M: DeserializeOwned>(
@@ -424,25 +523,36 @@ pub struct Listed<M> {
     pub object: M,
 }
 
+impl<M> Listed<M> {
+    /// `object`, shown as `display_name`.
+    pub fn new(display_name: impl Into<String>, object: M) -> Listed<M> {
+        Listed {
+            display_name: display_name.into(),
+            object,
+        }
+    }
+}
+
 /// A list resource (`list "<provider>_<name>" "..." { config { } }` in `.tfquery.hcl`,
 /// `terraform query`, Terraform 1.14+): finds existing objects of the managed resource of the
 /// same type name, which must declare an identity ([`Schema::identity`]).
-#[async_trait]
 pub trait ListResource<C: Send + Sync + 'static>: Send + Sync + 'static {
     /// The `config` block's model.
-    type Config: DeserializeOwned + Send;
+    type Config: DeserializeOwned + HasSchema + Send;
     /// The managed resource's model.
     type Object: Serialize + Send;
 
-    /// The `config` block's schema.
-    fn schema(&self) -> Schema;
+    /// The `config` block's schema: the model's, unless overridden.
+    fn schema(&self) -> Schema {
+        Self::Config::schema()
+    }
 
     /// The objects matching `config`.
-    async fn list(
+    fn list(
         &self,
         client: &C,
         config: Self::Config,
-    ) -> Result<Vec<Listed<Self::Object>>, Diagnostics>;
+    ) -> impl Future<Output = Result<Vec<Listed<Self::Object>>, Diagnostics>> + Send;
 }
 
 /// Where an action reports progress while it runs (Terraform prints each message).
@@ -464,21 +574,22 @@ impl Progress {
 /// An action (`action "<provider>_<name>" "..." { config { } }`, invoked with
 /// `terraform apply -invoke=action.<type>.<label>` or a resource's `action_trigger`, Terraform
 /// 1.14+): an operation outside state.
-#[async_trait]
 pub trait Action<C: Send + Sync + 'static>: Send + Sync + 'static {
     /// The `config` block's model.
-    type Config: DeserializeOwned + Send;
+    type Config: DeserializeOwned + HasSchema + Send;
 
-    /// The `config` block's schema.
-    fn schema(&self) -> Schema;
+    /// The `config` block's schema: the model's, unless overridden.
+    fn schema(&self) -> Schema {
+        Self::Config::schema()
+    }
 
     /// Runs it, reporting progress.
-    async fn invoke(
+    fn invoke(
         &self,
         client: &C,
         config: Self::Config,
         progress: Progress,
-    ) -> Result<(), Diagnostics>;
+    ) -> impl Future<Output = Result<(), Diagnostics>> + Send;
 }
 
 /// A list resource over values: (display name, object value) pairs.
@@ -548,5 +659,89 @@ impl<C: Send + Sync + 'static, A: Action<C>> AnyAction<C> for A {
     ) -> Result<(), Diagnostics> {
         let config: A::Config = config_model(&Action::schema(self), config)?;
         Action::invoke(self, client, config, progress).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdk::MaybeUnknown;
+    use serde::Deserialize;
+
+    /// A note stored at `key`; version 1 renamed `title` to `key`.
+    #[derive(Serialize, Deserialize, crate::sdk::Schema)]
+    #[schema(version = 1, identity = "key")]
+    struct Note {
+        #[serde(alias = "title")]
+        key: String,
+        text: MaybeUnknown<String>,
+        tag: Option<String>,
+    }
+
+    /// Notes that exist: `a` holds "hello".
+    struct Notes;
+
+    impl Resource<()> for Notes {
+        type Model = Note;
+        async fn create(&self, _: &(), plan: Note) -> Result<Note, Diagnostics> {
+            Ok(plan)
+        }
+        async fn read(&self, _: &(), state: Note) -> Result<Option<Note>, Diagnostics> {
+            assert!(state.text.is_unknown() && state.tag.is_none());
+            let text = "hello".to_string().into();
+            Ok((state.key == "a").then_some(Note { text, ..state }))
+        }
+        async fn update(&self, _: &(), _: Note, plan: Note) -> Result<Note, Diagnostics> {
+            Ok(plan)
+        }
+        async fn delete(&self, _: &(), _: Note) -> Result<(), Diagnostics> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_default_import_reads_the_object_its_identity_names() {
+        let imported = AnyResource::import(&Notes, &(), "a").await.unwrap();
+        assert_eq!(imported.get("text"), Some(&Value::string("hello")));
+        assert_eq!(imported.get("tag"), Some(&Value::Null));
+        let missing = AnyResource::import(&Notes, &(), "b").await.unwrap_err();
+        assert_eq!(missing[0].summary, "Cannot import a missing object");
+        assert!(missing[0].detail.contains("\"b\""), "{}", missing[0].detail);
+    }
+
+    #[test]
+    fn import_by_id_without_a_usable_identity_says_what_to_implement() {
+        #[derive(Deserialize)]
+        struct Strict {
+            _key: String,
+            _text: String,
+        }
+        let schema = Schema::new()
+            .attr(crate::sdk::Attr::string("key").required())
+            .attr(crate::sdk::Attr::string("text").required());
+        let none = identified::<Strict>(&schema, "a").err().unwrap();
+        assert!(
+            none[0].detail.contains("Resource::import"),
+            "{}",
+            none[0].detail
+        );
+        let unreadable = identified::<Strict>(&schema.identity(&["key"]), "a")
+            .err()
+            .unwrap();
+        assert!(
+            unreadable[0].detail.contains("MaybeUnknown or Option"),
+            "{}",
+            unreadable[0].detail
+        );
+    }
+
+    #[test]
+    fn the_default_upgrade_reads_old_state_through_serde() {
+        let old = serde_json::json!({ "title": "a", "text": "hi", "tag": null });
+        let upgraded = AnyResource::upgrade(&Notes, 0, old).unwrap();
+        assert_eq!(upgraded.get("key"), Some(&Value::string("a")));
+        let unfit = AnyResource::upgrade(&Notes, 0, serde_json::json!({ "text": "hi" }));
+        let detail = &unfit.unwrap_err()[0].detail;
+        assert!(detail.contains("missing field `key`"), "{detail}");
     }
 }

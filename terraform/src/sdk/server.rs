@@ -840,42 +840,32 @@ mod tests {
     use std::time::Duration;
 
     use crate::proto::tfplugin6 as pb;
-    use crate::sdk::{error, Attr, Diagnostics, Provider, Resource, Schema};
+    use crate::sdk::{error, Attr, Diagnostics, MaybeUnknown, Provider, Resource, Schema};
     use crate::{msgpack, Type, Value};
     use pb::provider_server::Provider as _;
+
+    /// A model with one computed attribute.
+    #[derive(serde::Serialize, serde::Deserialize, crate::sdk::Schema)]
+    struct Computed {
+        #[schema(computed)]
+        value: MaybeUnknown<String>,
+    }
 
     /// A resource whose create never ends.
     struct Stuck;
 
-    #[tonic::async_trait]
     impl Resource<()> for Stuck {
-        type Model = serde_json::Value;
-        fn schema(&self) -> Schema {
-            Schema::new().attr(Attr::string("id").computed())
-        }
-        async fn create(
-            &self,
-            _: &(),
-            _: serde_json::Value,
-        ) -> Result<serde_json::Value, Diagnostics> {
+        type Model = Computed;
+        async fn create(&self, _: &(), _: Computed) -> Result<Computed, Diagnostics> {
             std::future::pending().await
         }
-        async fn read(
-            &self,
-            _: &(),
-            s: serde_json::Value,
-        ) -> Result<Option<serde_json::Value>, Diagnostics> {
+        async fn read(&self, _: &(), s: Computed) -> Result<Option<Computed>, Diagnostics> {
             Ok(Some(s))
         }
-        async fn update(
-            &self,
-            _: &(),
-            _: serde_json::Value,
-            p: serde_json::Value,
-        ) -> Result<serde_json::Value, Diagnostics> {
+        async fn update(&self, _: &(), _: Computed, p: Computed) -> Result<Computed, Diagnostics> {
             Ok(p)
         }
-        async fn delete(&self, _: &(), _: serde_json::Value) -> Result<(), Diagnostics> {
+        async fn delete(&self, _: &(), _: Computed) -> Result<(), Diagnostics> {
             Err(error("no", "no"))
         }
     }
@@ -896,7 +886,7 @@ mod tests {
             .await
             .unwrap();
         assert!(configured.get_ref().diagnostics.is_empty());
-        let ty = Type::object([("id", Type::String)]);
+        let ty = Type::object([("value", Type::String)]);
         let dv = move |v: &Value| {
             Some(pb::DynamicValue {
                 msgpack: msgpack::encode(v, &ty).unwrap(),
@@ -906,8 +896,8 @@ mod tests {
         let request = pb::apply_resource_change::Request {
             type_name: "t_stuck".into(),
             prior_state: dv(&Value::Null),
-            planned_state: dv(&Value::object([("id", Value::UNKNOWN)])),
-            config: dv(&Value::object([("id", Value::Null)])),
+            planned_state: dv(&Value::object([("value", Value::UNKNOWN)])),
+            config: dv(&Value::object([("value", Value::Null)])),
             ..Default::default()
         };
         let apply = {
@@ -1004,9 +994,9 @@ mod tests {
             "the author's configure waits for known values"
         );
 
-        let ty = Type::object([("id", Type::String)]);
+        let ty = Type::object([("value", Type::String)]);
         let state = Some(pb::DynamicValue {
-            msgpack: msgpack::encode(&Value::object([("id", Value::string("x"))]), &ty).unwrap(),
+            msgpack: msgpack::encode(&Value::object([("value", Value::string("x"))]), &ty).unwrap(),
             json: vec![],
         });
         let read = |allowed: bool| pb::read_resource::Request {
@@ -1042,33 +1032,28 @@ mod tests {
     #[derive(Default)]
     struct Token {
         renewed: std::sync::atomic::AtomicUsize,
-        closed: std::sync::Mutex<Vec<serde_json::Value>>,
+        closed: std::sync::Mutex<Vec<String>>,
     }
 
-    #[tonic::async_trait]
     impl crate::sdk::EphemeralResource<()> for Arc<Token> {
-        type Model = serde_json::Value;
-        fn schema(&self) -> Schema {
-            Schema::new().attr(Attr::string("value").computed())
-        }
-        async fn open(
-            &self,
-            _: &(),
-            _: serde_json::Value,
-        ) -> Result<serde_json::Value, Diagnostics> {
-            Ok(serde_json::json!({ "value": "t0k3n" }))
+        type Model = Computed;
+        async fn open(&self, _: &(), _: Computed) -> Result<Computed, Diagnostics> {
+            Ok(Computed {
+                value: "t0k3n".to_string().into(),
+            })
         }
         fn renew_every(&self) -> Option<Duration> {
             Some(Duration::from_secs(3600))
         }
-        async fn renew(&self, _: &(), opened: serde_json::Value) -> Result<(), Diagnostics> {
-            assert_eq!(opened["value"], "t0k3n");
+        async fn renew(&self, _: &(), opened: Computed) -> Result<(), Diagnostics> {
+            assert_eq!(opened.value.known().unwrap(), "t0k3n");
             self.renewed
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             Ok(())
         }
-        async fn close(&self, _: &(), opened: serde_json::Value) -> Result<(), Diagnostics> {
-            self.closed.lock().unwrap().push(opened);
+        async fn close(&self, _: &(), opened: Computed) -> Result<(), Diagnostics> {
+            let value = opened.value.known().cloned().unwrap_or_default();
+            self.closed.lock().unwrap().push(value);
             Ok(())
         }
     }
@@ -1135,9 +1120,6 @@ mod tests {
             .unwrap()
             .into_inner();
         assert!(closed.diagnostics.is_empty());
-        assert_eq!(
-            *token.closed.lock().unwrap(),
-            [serde_json::json!({ "value": "t0k3n" })]
-        );
+        assert_eq!(*token.closed.lock().unwrap(), ["t0k3n"]);
     }
 }

@@ -112,9 +112,12 @@ impl Validator {
         if value.is_null() || !value.is_wholly_known() {
             return None;
         }
-        (self.check)(value, config)
-            .err()
-            .map(|why| Diagnostic::error(&self.summary, format!("{path} {why}")).at(path.clone()))
+        (self.check)(value, config).err().map(|why| {
+            // `name must ...` for a top-level attribute, `a.b must ...` below it.
+            let named = path.to_string();
+            let named = named.strip_prefix('.').unwrap_or(&named);
+            Diagnostic::error(&self.summary, format!("{named} {why}")).at(path.clone())
+        })
     }
 }
 
