@@ -12,12 +12,15 @@
 //! serve(provider)                                    tfplugin6 + tfplugin5, `-debug` mode
 //! ```
 //!
-//! Each part has a [`Schema`] built next to its model struct ([`Attr`]: kinds, required /
-//! optional / computed, sensitive, write-only, deprecated, Markdown descriptions, plan modifiers,
-//! [`Validator`]s) and a `serde` model: `Option<T>` for null, [`MaybeUnknown<T>`] for values only
-//! apply will know. The SDK plans (defaults, unknown computed values, use-state-for-unknown,
-//! requires-replace), validates, keeps write-only values out of plan and state, upgrades old
-//! states through [`Resource::upgrade`], and turns every error into a diagnostic on its attribute.
+//! Each part has a `serde` model (`Option<T>` for null, [`MaybeUnknown<T>`] for values only apply
+//! will know) whose [`Schema`](struct@Schema) [`#[derive(Schema)]`](derive@Schema) writes from
+//! its fields, types and doc comments ([`HasSchema`]: required / optional / computed, sensitive,
+//! write-only, deprecated, plan modifiers, [`Validator`]s; nested models are nested attributes);
+//! the [`Attr`] builder says the same by hand. The parts' methods are plain `async fn`s. The SDK plans (defaults, unknown
+//! computed values, use-state-for-unknown, requires-replace), validates, keeps write-only values
+//! out of plan and state, imports by identity and upgrades old states through serde unless told
+//! otherwise, and turns every error into a diagnostic on its attribute ([`OrError`] for any
+//! error type).
 
 mod errors;
 mod function;

@@ -1,6 +1,6 @@
-//! Schemas from types: `#[derive(Schema)]` writes a model struct's [`Schema`] from its fields
-//! ([`HasSchema`]), and [`AttrType`] says what attribute each Rust type makes, so a derived struct
-//! is also a nested attribute of another.
+//! Schemas from types: `#[derive(Schema)]` writes a model struct's [`Schema`](struct@Schema)
+//! from its fields ([`HasSchema`]), and [`AttrType`] says what attribute each Rust type makes, so
+//! a derived struct is also a nested attribute of another.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
