@@ -47,16 +47,14 @@ struct File {
 }
 
 impl File {
+    /// The file at `path` holding `content`, with what is computed from them.
     fn at(path: &str, content: String) -> File {
-        let sha256 = sha256_hex(content.as_bytes()).into();
-        let (id, content) = (path.to_string().into(), content.into());
-        let (path, secret) = (path.to_string(), None);
         File {
-            path,
-            content,
-            id,
-            sha256,
-            secret,
+            sha256: sha256_hex(content.as_bytes()).into(),
+            id: path.to_string().into(),
+            path: path.to_string(),
+            content: content.into(),
+            secret: None,
         }
     }
 }
