@@ -22,11 +22,15 @@
 //! otherwise, and turns every error into a diagnostic on its attribute ([`OrError`] for any
 //! error type).
 
+mod action;
+mod bridge;
 mod errors;
 mod function;
+mod listing;
 mod model;
 mod plan;
 mod provider;
+mod reads;
 mod resource;
 mod schema;
 mod server;
@@ -38,14 +42,15 @@ use std::sync::Arc;
 
 use go_plugin::plugin::{serve as serve_plugin, serve_test, PluginSet, ServeConfig};
 
+pub use action::{Action, Progress};
 pub use errors::{error, Diagnostics, OrError};
 pub use function::{Function, FunctionError};
 pub use go_plugin_terraform_derive::Schema;
+pub use listing::{ListResource, Listed};
 pub use model::{AttrType, HasSchema};
 pub use provider::Provider;
-pub use resource::{
-    Action, DataSource, EphemeralResource, ListResource, Listed, Progress, Resource,
-};
+pub use reads::{DataSource, EphemeralResource};
+pub use resource::Resource;
 pub use schema::{Attr, Modifier, NestedBlock, Schema};
 pub use typed::{from_value, to_value, MaybeUnknown};
 pub use validate::Validator;

@@ -8,11 +8,12 @@ use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 
+use super::action::{Action, AnyAction};
+use super::errors::{error, Diagnostics};
 use super::function::Function;
-use super::resource::{
-    error, Action, AnyAction, AnyDataSource, AnyEphemeral, AnyList, AnyResource, DataSource,
-    Diagnostics, EphemeralResource, ListResource, Resource,
-};
+use super::listing::{AnyList, ListResource};
+use super::reads::{AnyDataSource, AnyEphemeral, DataSource, EphemeralResource};
+use super::resource::{AnyResource, Resource};
 use super::typed::from_value;
 use super::Schema;
 use crate::{Diagnostic, Value};

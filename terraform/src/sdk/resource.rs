@@ -1,5 +1,5 @@
-//! What a provider author implements: resources, data sources and ephemeral resources over their
-//! own model types, each given the provider's configured client `C`.
+//! Managed resources: what an author implements ([`Resource`]) over their own model type, given
+//! the provider's configured client `C`, and the value-level side the protocol servers call.
 //!
 //! The SDK does the protocol's part around each call: decoding and encoding values, validators,
 //! plan modifiers (requires-replace, use-state-for-unknown, defaults), unknowns for computed
@@ -7,8 +7,8 @@
 //! state upgrades, and errors as diagnostics.
 //!
 //! In a model handed to an author, computed attributes the configuration leaves out are
-//! [`MaybeUnknown::Unknown`](super::MaybeUnknown) (in a plan, in a data source's configuration),
-//! and write-only attributes hold their configured value.
+//! [`MaybeUnknown::Unknown`](super::MaybeUnknown) (in a plan), and write-only attributes hold
+//! their configured value.
 
 use std::future::Future;
 
@@ -16,13 +16,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tonic::async_trait;
 
-pub use super::errors::{error, Diagnostics};
+use super::bridge::{model, stored, value};
+use super::errors::{error, Diagnostics};
 use super::plan::{self, Planned};
-use super::typed::{from_value, to_value};
 use super::HasSchema;
 use super::Schema;
 use crate::schema::Nesting;
-use crate::{AttributePath, Diagnostic, Type, Value};
+use crate::{Type, Value};
 
 /// A managed resource (`resource "<provider>_<name>" "..." { }`).
 ///
@@ -129,79 +129,6 @@ pub trait Resource<C: Send + Sync + 'static>: Send + Sync + 'static {
     }
 }
 
-/// A data source (`data "<provider>_<name>" "..." { }`).
-pub trait DataSource<C: Send + Sync + 'static>: Send + Sync + 'static {
-    /// Its configuration and result.
-    type Model: Serialize + DeserializeOwned + HasSchema + Send;
-
-    /// Its schema: the model's, unless overridden.
-    fn schema(&self) -> Schema {
-        Self::Model::schema()
-    }
-
-    /// Reads it: the configuration with its computed attributes filled in.
-    fn read(
-        &self,
-        client: &C,
-        config: Self::Model,
-    ) -> impl Future<Output = Result<Self::Model, Diagnostics>> + Send;
-}
-
-/// An ephemeral resource (`ephemeral "<provider>_<name>" "..." { }`, Terraform 1.10+): a value
-/// made for one run, never stored in plan or state.
-pub trait EphemeralResource<C: Send + Sync + 'static>: Send + Sync + 'static {
-    /// Its configuration and result.
-    type Model: Serialize + DeserializeOwned + HasSchema + Send;
-
-    /// Its schema: the model's, unless overridden.
-    fn schema(&self) -> Schema {
-        Self::Model::schema()
-    }
-
-    /// Opens it: the configuration with its computed attributes filled in.
-    fn open(
-        &self,
-        client: &C,
-        config: Self::Model,
-    ) -> impl Future<Output = Result<Self::Model, Diagnostics>> + Send;
-
-    /// How often Terraform renews it while it is in use (a lease, a token): `None` (the default)
-    /// for never.
-    fn renew_every(&self) -> Option<std::time::Duration> {
-        None
-    }
-
-    /// Renews what [`EphemeralResource::open`] returned (`opened`).
-    fn renew(
-        &self,
-        _client: &C,
-        _opened: Self::Model,
-    ) -> impl Future<Output = Result<(), Diagnostics>> + Send {
-        async { Ok(()) }
-    }
-
-    /// Closes what [`EphemeralResource::open`] returned, once Terraform is done with it.
-    fn close(
-        &self,
-        _client: &C,
-        _opened: Self::Model,
-    ) -> impl Future<Output = Result<(), Diagnostics>> + Send {
-        async { Ok(()) }
-    }
-}
-
-/// A configuration value as a model: computed attributes it leaves out become unknown, as they
-/// are not known from configuration.
-fn config_model<M: DeserializeOwned>(schema: &Schema, config: &Value) -> Result<M, Diagnostics> {
-    let mut config = config.clone();
-    for attr in schema.attrs.iter().filter(|a| a.computed) {
-        if config.get(&attr.name).is_some_and(Value::is_null) {
-            config.set_attribute(&attr.name, Value::UNKNOWN);
-        }
-    }
-    model(schema, &config, "configuration")
-}
-
 /// Where an import by id starts: the model of the object whose one identity attribute is `id`,
 /// its optional attributes null, the others unknown (list and set blocks empty).
 fn identified<M: DeserializeOwned>(schema: &Schema, id: &str) -> Result<M, Diagnostics> {
@@ -251,53 +178,6 @@ fn identified<M: DeserializeOwned>(schema: &Schema, id: &str) -> Result<M, Diagn
             identity.name
         ))
     })
-}
-
-fn model<M: DeserializeOwned>(
-    schema: &Schema,
-    value: &Value,
-    what: &str,
-) -> Result<M, Diagnostics> {
-    from_value(value, &schema.value_type()).map_err(|e| vec![Diagnostic::invalid_value(what, &e)])
-}
-
-fn value<M: Serialize>(schema: &Schema, model: &M, what: &str) -> Result<Value, Diagnostics> {
-    to_value(model, &schema.value_type()).map_err(|e| {
-        vec![Diagnostic::error(
-            format!("Provider returned an invalid {what}"),
-            e.to_string(),
-        )]
-    })
-}
-
-/// A state as Terraform must store it: write-only attributes null, nothing unknown.
-fn stored(schema: &Schema, mut state: Value, what: &str) -> Result<Value, Diagnostics> {
-    for attr in schema.attrs.iter().filter(|a| a.write_only) {
-        state.set_attribute(&attr.name, Value::Null);
-    }
-    if !state.is_wholly_known() {
-        return Err(error(
-            format!("Provider returned an unknown value in the {what}"),
-            "every attribute must be known after apply: set each MaybeUnknown field",
-        ));
-    }
-    Ok(state)
-}
-
-/// The checks every configuration gets: each attribute's validators.
-pub(crate) fn validate(schema: &Schema, config: &Value) -> Diagnostics {
-    schema
-        .attrs
-        .iter()
-        .flat_map(|attr| {
-            let path = AttributePath::default().attribute(&attr.name);
-            let value = config.get(&attr.name).cloned().unwrap_or(Value::Null);
-            attr.validators
-                .iter()
-                .filter_map(|v| v.check(&path, &value, config))
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 /// A resource over values: what the protocol servers call.
@@ -435,230 +315,6 @@ impl<C: Send + Sync + 'static, R: Resource<C>> AnyResource<C> for R {
             value(&schema, &upgraded, "upgraded state")?,
             "upgraded state",
         )
-    }
-}
-
-/// A data source over values.
-#[async_trait]
-pub(crate) trait AnyDataSource<C>: Send + Sync {
-    fn schema(&self) -> Schema;
-    async fn read(&self, client: &C, config: &Value) -> Result<Value, Diagnostics>;
-}
-
-#[async_trait]
-impl<C: Send + Sync + 'static, D: DataSource<C>> AnyDataSource<C> for D {
-    fn schema(&self) -> Schema {
-        DataSource::schema(self)
-    }
-
-    async fn read(&self, client: &C, config: &Value) -> Result<Value, Diagnostics> {
-        let schema = DataSource::schema(self);
-        let result = DataSource::read(self, client, config_model(&schema, config)?).await?;
-        stored(&schema, value(&schema, &result, "result")?, "result")
-    }
-}
-
-/// An ephemeral resource over values. What `open` returned travels in Terraform's `private`
-/// bytes (its JSON; Terraform keeps them in memory only) to `renew` and `close`.
-#[async_trait]
-pub(crate) trait AnyEphemeral<C>: Send + Sync {
-    fn schema(&self) -> Schema;
-    /// The result and the private bytes (the result's JSON).
-    async fn open(&self, client: &C, config: &Value) -> Result<(Value, Vec<u8>), Diagnostics>;
-    fn renew_every(&self) -> Option<std::time::Duration>;
-    async fn renew(&self, client: &C, private: &[u8]) -> Result<(), Diagnostics>;
-    async fn close(&self, client: &C, private: &[u8]) -> Result<(), Diagnostics>;
-}
-
-fn opened<M: DeserializeOwned>(private: &[u8]) -> Result<M, Diagnostics> {
-    serde_json::from_slice(private).map_err(|e| {
-        error(
-            "Unreadable ephemeral resource",
-            format!("what open returned cannot be read back: {e}"),
-        )
-    })
-}
-
-#[async_trait]
-impl<C: Send + Sync + 'static, E: EphemeralResource<C>> AnyEphemeral<C> for E {
-    fn schema(&self) -> Schema {
-        EphemeralResource::schema(self)
-    }
-
-    async fn open(&self, client: &C, config: &Value) -> Result<(Value, Vec<u8>), Diagnostics> {
-        let schema = EphemeralResource::schema(self);
-        let opened = EphemeralResource::open(self, client, config_model(&schema, config)?).await?;
-        let result = value(&schema, &opened, "result")?;
-        if !result.is_wholly_known() {
-            return Err(error(
-                "Provider returned an unknown value",
-                "every attribute of an ephemeral result must be known",
-            ));
-        }
-        let private =
-            serde_json::to_vec(&opened).map_err(|e| error("Unencodable result", e.to_string()))?;
-        Ok((result, private))
-    }
-
-    fn renew_every(&self) -> Option<std::time::Duration> {
-        EphemeralResource::renew_every(self)
-    }
-
-    async fn renew(&self, client: &C, private: &[u8]) -> Result<(), Diagnostics> {
-        EphemeralResource::renew(self, client, opened(private)?).await
-    }
-
-    async fn close(&self, client: &C, private: &[u8]) -> Result<(), Diagnostics> {
-        EphemeralResource::close(self, client, opened(private)?).await
-    }
-}
-
-/// One object a list resource found: a name for people, and the object as the managed
-/// resource's model (its identity is taken from it).
-#[derive(Debug, Clone)]
-pub struct Listed<M> {
-    /// How `terraform query` shows it.
-    pub display_name: String,
-    /// The object, as the managed resource of the same type name would hold it in state.
-    pub object: M,
-}
-
-impl<M> Listed<M> {
-    /// `object`, shown as `display_name`.
-    pub fn new(display_name: impl Into<String>, object: M) -> Listed<M> {
-        Listed {
-            display_name: display_name.into(),
-            object,
-        }
-    }
-}
-
-/// A list resource (`list "<provider>_<name>" "..." { config { } }` in `.tfquery.hcl`,
-/// `terraform query`, Terraform 1.14+): finds existing objects of the managed resource of the
-/// same type name, which must declare an identity ([`Schema::identity`]).
-pub trait ListResource<C: Send + Sync + 'static>: Send + Sync + 'static {
-    /// The `config` block's model.
-    type Config: DeserializeOwned + HasSchema + Send;
-    /// The managed resource's model.
-    type Object: Serialize + Send;
-
-    /// The `config` block's schema: the model's, unless overridden.
-    fn schema(&self) -> Schema {
-        Self::Config::schema()
-    }
-
-    /// The objects matching `config`.
-    fn list(
-        &self,
-        client: &C,
-        config: Self::Config,
-    ) -> impl Future<Output = Result<Vec<Listed<Self::Object>>, Diagnostics>> + Send;
-}
-
-/// Where an action reports progress while it runs (Terraform prints each message).
-#[derive(Clone, Debug)]
-pub struct Progress(tokio::sync::mpsc::UnboundedSender<String>);
-
-impl Progress {
-    pub(crate) fn new() -> (Progress, tokio::sync::mpsc::UnboundedReceiver<String>) {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        (Progress(tx), rx)
-    }
-
-    /// Reports `message`.
-    pub fn report(&self, message: impl Into<String>) {
-        let _ = self.0.send(message.into());
-    }
-}
-
-/// An action (`action "<provider>_<name>" "..." { config { } }`, invoked with
-/// `terraform apply -invoke=action.<type>.<label>` or a resource's `action_trigger`, Terraform
-/// 1.14+): an operation outside state.
-pub trait Action<C: Send + Sync + 'static>: Send + Sync + 'static {
-    /// The `config` block's model.
-    type Config: DeserializeOwned + HasSchema + Send;
-
-    /// The `config` block's schema: the model's, unless overridden.
-    fn schema(&self) -> Schema {
-        Self::Config::schema()
-    }
-
-    /// Runs it, reporting progress.
-    fn invoke(
-        &self,
-        client: &C,
-        config: Self::Config,
-        progress: Progress,
-    ) -> impl Future<Output = Result<(), Diagnostics>> + Send;
-}
-
-/// A list resource over values: (display name, object value) pairs.
-#[async_trait]
-pub(crate) trait AnyList<C>: Send + Sync {
-    fn schema(&self) -> Schema;
-    async fn list(
-        &self,
-        client: &C,
-        config: &Value,
-        object_schema: &Schema,
-    ) -> Result<Vec<(String, Value)>, Diagnostics>;
-}
-
-#[async_trait]
-impl<C: Send + Sync + 'static, L: ListResource<C>> AnyList<C> for L {
-    fn schema(&self) -> Schema {
-        ListResource::schema(self)
-    }
-
-    async fn list(
-        &self,
-        client: &C,
-        config: &Value,
-        object_schema: &Schema,
-    ) -> Result<Vec<(String, Value)>, Diagnostics> {
-        let schema = ListResource::schema(self);
-        let config: L::Config = config_model(&schema, config)?;
-        ListResource::list(self, client, config)
-            .await?
-            .into_iter()
-            .map(|item| {
-                let object = stored(
-                    object_schema,
-                    value(object_schema, &item.object, "object")?,
-                    "listed object",
-                )?;
-                Ok((item.display_name, object))
-            })
-            .collect()
-    }
-}
-
-/// An action over values.
-#[async_trait]
-pub(crate) trait AnyAction<C>: Send + Sync {
-    fn schema(&self) -> Schema;
-    async fn invoke(
-        &self,
-        client: &C,
-        config: &Value,
-        progress: Progress,
-    ) -> Result<(), Diagnostics>;
-}
-
-#[async_trait]
-impl<C: Send + Sync + 'static, A: Action<C>> AnyAction<C> for A {
-    fn schema(&self) -> Schema {
-        Action::schema(self)
-    }
-
-    async fn invoke(
-        &self,
-        client: &C,
-        config: &Value,
-        progress: Progress,
-    ) -> Result<(), Diagnostics> {
-        let config: A::Config = config_model(&Action::schema(self), config)?;
-        Action::invoke(self, client, config, progress).await
     }
 }
 

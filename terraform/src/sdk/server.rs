@@ -69,7 +69,8 @@ macro_rules! tfplugin_server {
 
             use super::Server;
             use crate::proto::$pb as pb;
-            use crate::sdk::resource::{self, Diagnostics};
+            use crate::sdk::bridge::validate;
+            use crate::sdk::errors::{error, Diagnostics};
             use crate::sdk::{Attr, Function, Schema};
             use crate::{decode_dynamic_value, msgpack, AttributePath, Diagnostic, Step, Type, Value};
 
@@ -199,7 +200,7 @@ macro_rules! tfplugin_server {
             fn validated(schema: Result<Schema, Diagnostics>, config: Option<&pb::DynamicValue>) -> Vec<pb::Diagnostic> {
                 let ds = schema.and_then(|s| {
                     let config = decode("configuration", config, &s.value_type())?;
-                    Ok(resource::validate(&s, &config))
+                    Ok(validate(&s, &config))
                 });
                 diagnostics(ds.unwrap_or_else(|ds| ds))
             }
@@ -234,7 +235,7 @@ macro_rules! tfplugin_server {
                 name: &str,
             ) -> Result<&'a std::sync::Arc<T>, Diagnostics> {
                 map.get(name).ok_or_else(|| {
-                    resource::error(format!("Unknown {what} type"), format!("this provider has no {what} {name:?}"))
+                    error(format!("Unknown {what} type"), format!("this provider has no {what} {name:?}"))
                 })
             }
 
@@ -349,13 +350,13 @@ macro_rules! tfplugin_server {
                         let mut events = Vec::new();
                         for (display_name, object) in found.into_iter().take(limit) {
                             let identity = object_schema.identity_of(&object).ok_or_else(|| {
-                                resource::error("Listed object without identity", format!("{display_name}: its identity attributes are not all known"))
+                                error("Listed object without identity", format!("{display_name}: its identity attributes are not all known"))
                             })?;
                             events.push(pb::list_resource::Event {
-                                identity: Some(pb::ResourceIdentityData { identity_data: encode(&identity, &identity_ty).map_err(|e| resource::error("Unencodable identity", e.to_string()))? }),
+                                identity: Some(pb::ResourceIdentityData { identity_data: encode(&identity, &identity_ty).map_err(|e| error("Unencodable identity", e.to_string()))? }),
                                 display_name,
                                 resource_object: if r.include_resource_object {
-                                    encode(&object, &ty).map_err(|e| resource::error("Unencodable object", e.to_string()))?
+                                    encode(&object, &ty).map_err(|e| error("Unencodable object", e.to_string()))?
                                 } else {
                                     None
                                 },
@@ -430,7 +431,7 @@ macro_rules! tfplugin_server {
                     let r = request.into_inner();
                     let s = &self.0.schema;
                     let ds = match decode("provider configuration", r.config.as_ref(), &s.value_type()) {
-                        Ok(config) => resource::validate(s, &config),
+                        Ok(config) => validate(s, &config),
                         Err(ds) => ds,
                     };
                     Ok(Response::new(pb::$validate_provider_msg::Response { diagnostics: diagnostics(ds), ..Default::default() }))
@@ -489,7 +490,7 @@ macro_rules! tfplugin_server {
                         let s = resource.schema();
                         let raw = r.raw_state.unwrap_or_default();
                         let json: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
-                            resource::error("Unreadable stored state", format!("the stored state is not JSON: {e}"))
+                            error("Unreadable stored state", format!("the stored state is not JSON: {e}"))
                         })?;
                         if r.version == s.version {
                             // Current: only its JSON shape changes to the wire's.
@@ -497,7 +498,7 @@ macro_rules! tfplugin_server {
                                 .map(|v| (v, s.value_type()))
                                 .map_err(|e| vec![Diagnostic::invalid_value("stored state", &e)])
                         } else if r.version > s.version {
-                            Err(resource::error(
+                            Err(error(
                                 "State from a newer provider",
                                 format!("the state has schema version {}, this provider knows up to {}", r.version, s.version),
                             ))
@@ -523,7 +524,7 @@ macro_rules! tfplugin_server {
                         let s = resource.schema();
                         let raw = r.source_state.clone().unwrap_or_default();
                         let json: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
-                            resource::error("Unreadable source state", format!("the moved state is not JSON: {e}"))
+                            error("Unreadable source state", format!("the moved state is not JSON: {e}"))
                         })?;
                         let state = resource.move_state(&r.source_provider_address, &r.source_type_name, json)?;
                         Ok::<_, Diagnostics>((state, s))
