@@ -86,7 +86,7 @@ macro_rules! primitive {
     };
 }
 
-primitive!(Type::String => String, &str, Box<str>, std::path::PathBuf);
+primitive!(Type::String => String, Box<str>, std::path::PathBuf);
 primitive!(Type::Bool => bool);
 primitive!(Type::Number => i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);
 primitive!(Type::Dynamic => serde_json::Value);
