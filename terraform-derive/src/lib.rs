@@ -5,7 +5,8 @@
 //! The expansion is a chain of the SDK's own builder calls (`Schema::new().attr(...)`), so the
 //! derived schema and a hand-built one are the same thing; each field's attribute comes from its
 //! type's `AttrType` impl, which is how a field of another derived struct becomes a nested
-//! attribute. The struct also gets an `AttrType` impl of its own, as a single nested object.
+//! attribute. The struct also gets an `AttrType` impl of its own, as a single nested object (or,
+//! under `#[schema(block)]`, a single nested block).
 
 mod options;
 
@@ -38,6 +39,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let options = struct_options(&input.attrs)?;
     let mut names = Vec::new();
     let mut attrs = Vec::new();
+    let mut blocks = Vec::new();
     for field in fields {
         let field_options = field_options(field)?;
         if field_options.skip {
@@ -45,6 +47,10 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         }
         let ty = &field.ty;
         let name = &field_options.name;
+        if field_options.block {
+            blocks.push(quote!(.block_of::<#ty>(#name)));
+            continue;
+        }
         let kind = match field_options.kind {
             Kind::Required => quote!(.required()),
             Kind::Optional => quote!(.optional()),
@@ -87,12 +93,18 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     Ok(quote! {
         impl #impl_generics #sdk::HasSchema for #ident #ty_generics #where_clause {
             fn schema() -> #sdk::Schema {
-                #sdk::Schema::new() #version #description #deprecated #(#attrs)* #identity
+                #sdk::Schema::new() #version #description #deprecated #(#attrs)* #(#blocks)* #identity
             }
         }
         impl #impl_generics #sdk::AttrType for #ident #ty_generics #where_clause {
             fn attr(name: &str) -> #sdk::Attr {
                 #sdk::Attr::object(name, <Self as #sdk::HasSchema>::schema().attrs)
+            }
+            fn block() -> ::core::option::Option<(::go_plugin_terraform::schema::Nesting, #sdk::Schema)> {
+                ::core::option::Option::Some((
+                    ::go_plugin_terraform::schema::Nesting::Single,
+                    <Self as #sdk::HasSchema>::schema(),
+                ))
             }
         }
     })

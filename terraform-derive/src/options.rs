@@ -29,6 +29,8 @@ pub struct FieldOptions {
     /// The attribute's name (serde's name of the field).
     pub name: String,
     pub skip: bool,
+    /// A nested block rather than an attribute.
+    pub block: bool,
     pub kind: Kind,
     /// Builder calls after the kind, in the order written (`sensitive()`, `default(..)`, ...).
     pub calls: Vec<TokenStream>,
@@ -136,7 +138,7 @@ fn is_option(ty: &Type) -> bool {
 pub fn field_options(field: &Field) -> syn::Result<FieldOptions> {
     let ident = field.ident.as_ref().expect("named fields only");
     let mut name = ident.to_string().trim_start_matches("r#").to_string();
-    let mut skip = false;
+    let (mut skip, mut block) = (false, false);
     let (mut required, mut optional, mut computed, mut defaulted) = (false, false, false, false);
     let mut calls = Vec::new();
     for attr in &field.attrs {
@@ -163,6 +165,7 @@ pub fn field_options(field: &Field) -> syn::Result<FieldOptions> {
                 .unwrap_or_default();
             match word.as_str() {
                 "skip" => skip = true,
+                "block" => block = true,
                 "required" => required = true,
                 "optional" => optional = true,
                 "computed" => computed = true,
@@ -180,13 +183,19 @@ pub fn field_options(field: &Field) -> syn::Result<FieldOptions> {
                     return Err(meta.error(
                         "unknown field option; #[schema(...)] on a field takes required, \
                          optional, computed, sensitive, write_only, deprecated = \"..\", \
-                         requires_replace, use_state_for_unknown, default = .., validate = .. \
-                         and skip",
+                         requires_replace, use_state_for_unknown, default = .., validate = .., \
+                         block and skip",
                     ))
                 }
             }
             Ok(())
         })?;
+    }
+    if block && (required || optional || computed || !calls.is_empty()) {
+        return Err(syn::Error::new_spanned(
+            ident,
+            "a block takes no other options: the attributes of its model say theirs",
+        ));
     }
     let kind = match (required, optional, computed) {
         (true, false, false) if defaulted => {
@@ -211,6 +220,7 @@ pub fn field_options(field: &Field) -> syn::Result<FieldOptions> {
     Ok(FieldOptions {
         name,
         skip,
+        block,
         kind,
         calls,
         description: docs(&field.attrs),
@@ -281,6 +291,10 @@ mod tests {
             (
                 named(parse_quote!({ #[schema(sensitve)] a: String })),
                 "takes required",
+            ),
+            (
+                named(parse_quote!({ #[schema(block, optional)] a: Vec<Note> })),
+                "a block takes no other options",
             ),
         ];
         for (f, expected) in cases {

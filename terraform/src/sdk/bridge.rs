@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::errors::{error, Diagnostics};
 use super::typed::{from_value, to_value};
-use super::Schema;
+use super::{Attr, NestedBlock, Schema};
 use crate::{AttributePath, Diagnostic, Value};
 
 /// A configuration value as a model: computed attributes it leaves out become unknown, as they
@@ -61,18 +61,113 @@ pub(crate) fn stored(schema: &Schema, mut state: Value, what: &str) -> Result<Va
     Ok(state)
 }
 
-/// The checks every configuration gets: each attribute's validators.
+/// The checks every configuration gets: each attribute's validators, in nested attributes and
+/// nested blocks too (each nested object checked as a configuration of its own).
 pub(crate) fn validate(schema: &Schema, config: &Value) -> Diagnostics {
-    schema
-        .attrs
-        .iter()
-        .flat_map(|attr| {
-            let path = AttributePath::default().attribute(&attr.name);
-            let value = config.get(&attr.name).cloned().unwrap_or(Value::Null);
+    let mut found = Vec::new();
+    check_object(
+        &schema.attrs,
+        &schema.blocks,
+        &AttributePath::default(),
+        config,
+        &mut found,
+    );
+    found
+}
+
+fn check_object(
+    attrs: &[Attr],
+    blocks: &[NestedBlock],
+    at: &AttributePath,
+    object: &Value,
+    found: &mut Diagnostics,
+) {
+    for attr in attrs {
+        let path = at.attribute(&attr.name);
+        let value = object.get(&attr.name).unwrap_or(&Value::Null);
+        found.extend(
             attr.validators
                 .iter()
-                .filter_map(|v| v.check(&path, &value, config))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+                .filter_map(|v| v.check(&path, value, object)),
+        );
+        if let Some((_, nested)) = &attr.nested {
+            for (element_path, element) in elements(&path, value) {
+                check_object(nested, &[], &element_path, element, found);
+            }
+        }
+    }
+    for block in blocks {
+        let path = at.attribute(&block.name);
+        let value = object.get(&block.name).unwrap_or(&Value::Null);
+        for (element_path, element) in elements(&path, value) {
+            let nested = &block.schema;
+            check_object(&nested.attrs, &nested.blocks, &element_path, element, found);
+        }
+    }
+}
+
+/// The objects a nested value holds, each with its path: the object itself, a list's by index,
+/// a map's by key; a set's elements have no path of their own and take the set's. Null and
+/// unknown values hold none yet.
+fn elements<'a>(path: &AttributePath, value: &'a Value) -> Vec<(AttributePath, &'a Value)> {
+    match value {
+        Value::Object(_) => vec![(path.clone(), value)],
+        Value::List(items) | Value::Tuple(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (path.index(i), v))
+            .collect(),
+        Value::Set(items) => items.iter().map(|v| (path.clone(), v)).collect(),
+        Value::Map(entries) => entries.iter().map(|(k, v)| (path.key(k), v)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Nesting;
+    use crate::sdk::Validator;
+
+    #[test]
+    fn validators_inside_nested_attributes_and_blocks_name_their_element() {
+        let port = || {
+            Attr::number("port").validate(Validator::custom("small", |v, _| match v {
+                Value::Number(n) if n.to_string().len() > 2 => Err("must be below 100".into()),
+                _ => Ok(()),
+            }))
+        };
+        let schema = Schema::new()
+            .attr(Attr::list_of("rules", vec![port()]))
+            .attr(Attr::map_of("named", vec![port()]))
+            .block("note", Nesting::List, Schema::new().attr(port()));
+        let rule = |p: i64| Value::object([("port", Value::from(p))]);
+        let config = Value::object([
+            ("rules", Value::List(vec![rule(1), rule(443)])),
+            (
+                "named",
+                Value::Map([("web".to_string(), rule(8080))].into()),
+            ),
+            ("note", Value::List(vec![rule(999)])),
+        ]);
+        let found = validate(&schema, &config);
+        let paths: Vec<String> = found.iter().map(|d| d.detail.clone()).collect();
+        assert_eq!(
+            paths,
+            [
+                "rules[1].port must be below 100",
+                "named[\"web\"].port must be below 100",
+                "note[0].port must be below 100",
+            ]
+        );
+        assert_eq!(
+            found[0].attribute,
+            Some(
+                AttributePath::default()
+                    .attribute("rules")
+                    .index(1)
+                    .attribute("port")
+            )
+        );
+    }
 }

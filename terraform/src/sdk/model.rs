@@ -21,6 +21,7 @@ use crate::Type;
 /// | `sensitive`, `write_only`, `deprecated = "why"` | as [`Attr`]'s methods of those names |
 /// | `requires_replace`, `use_state_for_unknown`, `default = expr` | plan modifiers |
 /// | `validate = expr` (repeatable) | a [`Validator`](super::Validator) |
+/// | `block` | a nested block instead of a nested attribute ([`Schema::block_of`]) |
 /// | `skip` | not an attribute (serde's `skip` also skips) |
 ///
 /// On the struct: `version = 1`, `identity = "path"` (or `["a", "b"]`), `deprecated = "why"`;
@@ -28,8 +29,7 @@ use crate::Type;
 ///
 /// A field whose type derives `Schema` too is a nested attribute: one object, or a list, set or
 /// map of them as a `Vec`, `BTreeSet` or `BTreeMap<String, _>` (protocol 6's nested attributes;
-/// object types over protocol 5). Nested blocks are added with [`Schema::block`] to
-/// [`Schema::of`]'s result.
+/// object types over protocol 5); with `#[schema(block)]`, nested blocks of the same shapes.
 ///
 /// ```
 /// use go_plugin_terraform::sdk::{MaybeUnknown, Schema, Validator};
@@ -74,6 +74,24 @@ impl Schema {
 pub trait AttrType {
     /// An attribute called `name` holding this type; optional until said otherwise.
     fn attr(name: &str) -> Attr;
+
+    /// As nested blocks (`#[schema(block)]`): how they repeat and what each holds; `None` for a
+    /// type that is not a model (the default).
+    fn block() -> Option<(Nesting, Schema)> {
+        None
+    }
+}
+
+impl Schema {
+    /// Adds the nested block `name` a field of type `T` holds: one model (`Option` or not), or a
+    /// list, set or map of them (`Vec`, `BTreeSet`, `BTreeMap<String, _>`: blocks by label).
+    /// Panics when `T` holds no model (a bug in the provider: the field is not a block).
+    pub fn block_of<T: AttrType>(self, name: &str) -> Schema {
+        let (nesting, schema) = T::block().unwrap_or_else(|| {
+            panic!("{name} is marked a block, but its type holds no #[derive(Schema)] model")
+        });
+        self.block(name, nesting, schema)
+    }
 }
 
 macro_rules! primitive {
@@ -97,6 +115,9 @@ macro_rules! wrapper {
             fn attr(name: &str) -> Attr {
                 T::attr(name)
             }
+            fn block() -> Option<(Nesting, Schema)> {
+                T::block()
+            }
         })+
     };
 }
@@ -112,9 +133,20 @@ fn collection<T: AttrType>(name: &str, nesting: Nesting, of: fn(Type) -> Type) -
     }
 }
 
+/// Blocks of `T`, repeated as `nesting`: only when one `T` is a single model.
+fn blocks<T: AttrType>(nesting: Nesting) -> Option<(Nesting, Schema)> {
+    match T::block() {
+        Some((Nesting::Single, schema)) => Some((nesting, schema)),
+        _ => None,
+    }
+}
+
 impl<T: AttrType> AttrType for Vec<T> {
     fn attr(name: &str) -> Attr {
         collection::<T>(name, Nesting::List, Type::list)
+    }
+    fn block() -> Option<(Nesting, Schema)> {
+        blocks::<T>(Nesting::List)
     }
 }
 
@@ -123,6 +155,9 @@ macro_rules! collections {
         $(impl<T: AttrType> AttrType for $rust {
             fn attr(name: &str) -> Attr {
                 collection::<T>(name, Nesting::$nesting, $of)
+            }
+            fn block() -> Option<(Nesting, Schema)> {
+                blocks::<T>(Nesting::$nesting)
             }
         })+
     };
@@ -145,6 +180,11 @@ mod tests {
         protocol: Option<Maybe<String>>,
     }
 
+    #[derive(Serialize, Deserialize, crate::sdk::Schema)]
+    struct Note {
+        text: String,
+    }
+
     /// A firewall.
     #[derive(Serialize, Deserialize, crate::sdk::Schema)]
     #[schema(version = 2, identity = ["name"], deprecated = "use firewall_v2")]
@@ -162,11 +202,19 @@ mod tests {
         id: Maybe<String>,
         #[schema(sensitive, write_only, deprecated = "use token")]
         password: Option<String>,
+        #[schema(block)]
+        notes: Vec<Note>,
+        #[schema(block)]
+        limits: Option<Note>,
         #[serde(skip)]
         _cache: Vec<u8>,
         #[schema(skip)]
         #[serde(skip)]
         _note: String,
+    }
+
+    fn note() -> Schema {
+        Schema::new().attr(Attr::string("text").required())
     }
 
     fn builder() -> Schema {
@@ -196,6 +244,8 @@ mod tests {
                     .write_only()
                     .deprecated("use token"),
             )
+            .block("notes", Nesting::List, note())
+            .block("limits", Nesting::Single, note())
             .identity(&["name"])
     }
 
@@ -205,6 +255,12 @@ mod tests {
             format!("{:#?}", Schema::of::<Firewall>()),
             format!("{:#?}", builder())
         );
+    }
+
+    #[test]
+    #[should_panic(expected = "tags is marked a block, but its type holds no")]
+    fn a_block_of_no_model_is_a_bug_said_by_name() {
+        let _ = Schema::new().block_of::<Vec<String>>("tags");
     }
 
     #[test]

@@ -130,6 +130,60 @@ impl<C: Send + Sync + 'static> Provider<C> {
         self
     }
 
+    /// What Terraform is told when it asks for the schema: a part asking for plan modifiers or
+    /// write-only values inside nested attributes or blocks, which the SDK would not apply.
+    pub(crate) fn schema_problems(&self) -> Diagnostics {
+        let parts = [
+            (
+                "resource",
+                self.resources
+                    .iter()
+                    .map(|(n, r)| (n, r.schema()))
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "data source",
+                self.data_sources
+                    .iter()
+                    .map(|(n, d)| (n, d.schema()))
+                    .collect(),
+            ),
+            (
+                "ephemeral resource",
+                self.ephemerals
+                    .iter()
+                    .map(|(n, e)| (n, e.schema()))
+                    .collect(),
+            ),
+            (
+                "list resource",
+                self.lists.iter().map(|(n, l)| (n, l.schema())).collect(),
+            ),
+            (
+                "action",
+                self.actions.iter().map(|(n, a)| (n, a.schema())).collect(),
+            ),
+        ];
+        let provider = [(&self.name, self.schema.clone())];
+        let all = parts.into_iter().flat_map(|(kind, schemas)| {
+            schemas.into_iter().map(move |(n, s)| (kind, n.clone(), s))
+        });
+        all.chain(provider.map(|(n, s)| ("provider", n.clone(), s)))
+            .flat_map(|(kind, name, schema)| {
+                schema.top_level_only().into_iter().map(move |problem| {
+                    Diagnostic::error(
+                        "Unsupported schema",
+                        format!(
+                            "{kind} {name}: {problem}; the SDK applies plan modifiers and \
+                             write-only values to top-level attributes only: move the attribute \
+                             to the top level"
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Configures the provider (Terraform's `ConfigureProvider`). A configuration with unknown
     /// values, when Terraform allows deferring, is not given to the author: every later read,
     /// plan and import is deferred (`PROVIDER_CONFIG_UNKNOWN`) until a run where it is known.
@@ -230,5 +284,48 @@ mod tests {
         let wrong = Value::object([("root", Value::Null)]);
         let ds = refused.configure(wrong, false).await;
         assert!(ds[0].detail.contains("root"), "{:?}", ds);
+    }
+
+    #[test]
+    fn modifiers_inside_nested_attributes_are_reported_with_their_path() {
+        let rule = vec![
+            Attr::string("protocol").default("tcp"),
+            Attr::number("port"),
+        ];
+        let schema = Schema::new().attr(Attr::list_of("rules", rule)).block(
+            "note",
+            crate::schema::Nesting::List,
+            Schema::new().attr(Attr::string("t").write_only()),
+        );
+        let provider = Provider::without_config("net").ephemeral("thing", Fixed(schema));
+        let problems: Vec<String> = provider
+            .schema_problems()
+            .into_iter()
+            .map(|d| d.detail)
+            .collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0]
+                .starts_with("ephemeral resource net_thing: rules.protocol has a plan modifier"),
+            "{problems:?}"
+        );
+        assert!(problems[1].contains("note.t is write-only"), "{problems:?}");
+        assert!(Provider::without_config("net").schema_problems().is_empty());
+    }
+
+    /// An ephemeral resource of a given schema.
+    struct Fixed(Schema);
+
+    #[derive(serde::Serialize, Deserialize, crate::sdk::Schema)]
+    struct Nothing {}
+
+    impl EphemeralResource<()> for Fixed {
+        type Model = Nothing;
+        fn schema(&self) -> Schema {
+            self.0.clone()
+        }
+        async fn open(&self, _: &(), config: Nothing) -> Result<Nothing, Diagnostics> {
+            Ok(config)
+        }
     }
 }

@@ -356,6 +356,22 @@ impl Schema {
         self
     }
 
+    /// What this schema asks of attributes inside nested attributes and blocks that the SDK
+    /// applies to top-level attributes only (plan modifiers, write-only): one line each, by path.
+    pub(crate) fn top_level_only(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        for attr in &self.attrs {
+            if let Some((_, nested)) = &attr.nested {
+                inner_top_level_only(&attr.name, nested, &[], &mut found);
+            }
+        }
+        for block in &self.blocks {
+            let schema = &block.schema;
+            inner_top_level_only(&block.name, &schema.attrs, &schema.blocks, &mut found);
+        }
+        found
+    }
+
     /// The attribute called `name`.
     pub fn attribute(&self, name: &str) -> Option<&Attr> {
         self.attrs.iter().find(|a| a.name == name)
@@ -406,5 +422,26 @@ impl Schema {
                 .collect(),
             description: self.description.clone(),
         }
+    }
+}
+
+fn inner_top_level_only(at: &str, attrs: &[Attr], blocks: &[NestedBlock], found: &mut Vec<String>) {
+    for attr in attrs {
+        let path = format!("{at}.{}", attr.name);
+        if !attr.modifiers.is_empty() {
+            found.push(format!(
+                "{path} has a plan modifier (requires_replace, use_state_for_unknown or default)"
+            ));
+        }
+        if attr.write_only {
+            found.push(format!("{path} is write-only"));
+        }
+        if let Some((_, nested)) = &attr.nested {
+            inner_top_level_only(&path, nested, &[], found);
+        }
+    }
+    for block in blocks {
+        let path = format!("{at}.{}", block.name);
+        inner_top_level_only(&path, &block.schema.attrs, &block.schema.blocks, found);
     }
 }

@@ -272,6 +272,7 @@ macro_rules! tfplugin_server {
                         list_resource_schemas: p.lists.iter().map(|(n, l)| (n.clone(), schema(&l.schema()))).collect(),
                         action_schemas: p.actions.iter().map(|(n, a)| (n.clone(), pb::ActionSchema { schema: Some(schema(&a.schema())) })).collect(),
                         server_capabilities: Some(pb::ServerCapabilities { plan_destroy: true, move_resource_state: true, ..Default::default() }),
+                        diagnostics: diagnostics(p.schema_problems()),
                         ..Default::default()
                     }))
                 }
