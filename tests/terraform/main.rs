@@ -10,6 +10,8 @@
 //!   field.
 //! - `sdk_lifecycle`: real Terraform through a provider's whole life with `tf_provider` (built on
 //!   the SDK), over protocol 6 and over protocol 5.
+//! - `sdk_nested`: real Terraform with `tf_nested`: nested attributes and blocks from derived
+//!   models, over protocol 6 and over protocol 5.
 //! - `rust_provider`: the Rust host and the Rust provider together, and what the provider says to
 //!   a value of the wrong type.
 
@@ -21,6 +23,7 @@ mod real_terraform;
 mod rust_provider;
 mod schema;
 mod sdk_lifecycle;
+mod sdk_nested;
 
 use std::io::BufRead;
 use std::path::Path;

@@ -22,17 +22,22 @@ pub(super) struct Workspace {
 
 impl Workspace {
     pub(super) fn new() -> Workspace {
+        Workspace::with_provider("tf_provider", "rustfile")
+    }
+
+    /// A workspace where `gopluginrs/<name>` is the example `example`.
+    pub(super) fn with_provider(example: &str, name: &str) -> Workspace {
         let dir = short_tempdir();
         let root = dir.path();
         std::fs::create_dir(root.join("providers")).unwrap();
         std::fs::create_dir(root.join("config")).unwrap();
         std::os::unix::fs::symlink(
-            rust_example("tf_provider"),
-            root.join("providers/terraform-provider-rustfile"),
+            rust_example(example),
+            root.join(format!("providers/terraform-provider-{name}")),
         )
         .unwrap();
         let cli_config = format!(
-            "provider_installation {{\n  dev_overrides {{\n    \"gopluginrs/rustfile\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            "provider_installation {{\n  dev_overrides {{\n    \"gopluginrs/{name}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
             root.join("providers").display()
         );
         std::fs::write(root.join("cli.tfrc"), cli_config).unwrap();
