@@ -109,6 +109,16 @@ output "read_back" {{ value = data.rustfile_file.back.content }}
     }
 }
 
+/// `finished` (a run with `TF_LOG=DEBUG`) used protocol version `protocol`.
+pub(super) fn assert_negotiated(finished: &Finished, protocol: &str) {
+    assert!(
+        finished
+            .stderr
+            .contains(&format!("using plugin: version={protocol}")),
+        "Terraform did not negotiate protocol {protocol}"
+    );
+}
+
 pub(super) fn assert_exit(finished: &Finished, code: i32) {
     assert_eq!(
         finished.status.code(),

@@ -6,7 +6,7 @@
 //! state, `terraform query` on the list resource, an action invoked, destroy; and a state written
 //! by schema version 0 upgraded.
 
-use super::real_terraform::{assert_exit, Workspace};
+use super::real_terraform::{assert_exit, assert_negotiated, Workspace};
 use super::support::Finished;
 
 const PROVIDER: &str = r#"terraform {
@@ -123,12 +123,7 @@ fn lifecycle(protocol: &'static str) {
     );
     let apply = ws.terraform(&["apply", "-auto-approve"], &[("TF_LOG", "DEBUG")]);
     assert_exit(&apply, 0);
-    assert!(
-        apply
-            .stderr
-            .contains(&format!("using plugin: version={protocol}")),
-        "Terraform did not negotiate protocol {protocol}"
-    );
+    assert_negotiated(&apply, protocol);
     assert!(
         apply
             .stdout

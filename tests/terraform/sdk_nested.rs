@@ -4,7 +4,7 @@
 //! configured), an empty second plan, an in-place update inside a nested object, destroy; over
 //! protocol 6 (nested attributes) and over protocol 5 (object types).
 
-use super::real_terraform::{assert_exit, Workspace};
+use super::real_terraform::{assert_exit, assert_negotiated, Workspace};
 use super::support::Finished;
 
 fn config(ws: &Workspace, second_port: u32, email: &str) -> String {
@@ -67,12 +67,7 @@ fn nested(protocol: &str) {
     ws.configure(&config(&ws, 53, "ops@example.com"));
     let apply = terraform(&["apply", "-auto-approve"], true);
     assert_exit(&apply, 0);
-    assert!(
-        apply
-            .stderr
-            .contains(&format!("using plugin: version={protocol}")),
-        "Terraform did not negotiate protocol {protocol}"
-    );
+    assert_negotiated(&apply, protocol);
     assert!(
         apply.stdout.contains("Apply complete! Resources: 1 added"),
         "{}",
