@@ -148,6 +148,18 @@ pub fn field_options(field: &Field) -> syn::Result<FieldOptions> {
                     name = meta.value()?.parse::<LitStr>()?.value();
                     return Ok(());
                 }
+                if meta.path.is_ident("rename") {
+                    return Err(meta.error(
+                        "an attribute has one name: use #[serde(rename = \"...\")] with \
+                         derive(Schema)",
+                    ));
+                }
+                if meta.path.is_ident("flatten") {
+                    return Err(meta.error(
+                        "derive(Schema) does not follow serde's flatten: declare the fields \
+                         here, or build the schema with Schema::new()",
+                    ));
+                }
                 if meta.path.is_ident("skip") {
                     skip = true;
                 }
@@ -295,6 +307,14 @@ mod tests {
             (
                 named(parse_quote!({ #[schema(block, optional)] a: Vec<Note> })),
                 "a block takes no other options",
+            ),
+            (
+                named(parse_quote!({ #[serde(flatten)] a: Inner })),
+                "does not follow serde's flatten",
+            ),
+            (
+                named(parse_quote!({ #[serde(rename(serialize = "b"))] a: String })),
+                "an attribute has one name",
             ),
         ];
         for (f, expected) in cases {

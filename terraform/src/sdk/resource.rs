@@ -173,8 +173,8 @@ fn identified<M: DeserializeOwned>(schema: &Schema, id: &str) -> Result<M, Diagn
             .join("; ");
         unsupported(&format!(
             "the SDK imports by reading an object of which only {:?} is known, and the model \
-             cannot hold that ({why}): make the other fields MaybeUnknown or Option, or implement \
-             Resource::import",
+             cannot hold that ({why}): make its other required and computed fields \
+             MaybeUnknown (optional ones Option), or implement Resource::import",
             identity.name
         ))
     })
@@ -385,7 +385,9 @@ mod tests {
             .err()
             .unwrap();
         assert!(
-            unreadable[0].detail.contains("MaybeUnknown or Option"),
+            unreadable[0]
+                .detail
+                .contains("fields MaybeUnknown (optional ones Option)"),
             "{}",
             unreadable[0].detail
         );
