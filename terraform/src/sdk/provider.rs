@@ -130,56 +130,56 @@ impl<C: Send + Sync + 'static> Provider<C> {
         self
     }
 
+    /// Every part's schema, with what it is and its type name (the provider's own first).
+    fn part_schemas(&self) -> Vec<(&'static str, &str, Schema)> {
+        let mut all = vec![("provider", self.name.as_str(), self.schema.clone())];
+        all.extend(
+            self.resources
+                .iter()
+                .map(|(n, r)| ("resource", n.as_str(), r.schema())),
+        );
+        all.extend(
+            self.data_sources
+                .iter()
+                .map(|(n, d)| ("data source", n.as_str(), d.schema())),
+        );
+        all.extend(
+            self.ephemerals
+                .iter()
+                .map(|(n, e)| ("ephemeral resource", n.as_str(), e.schema())),
+        );
+        all.extend(
+            self.lists
+                .iter()
+                .map(|(n, l)| ("list resource", n.as_str(), l.schema())),
+        );
+        all.extend(
+            self.actions
+                .iter()
+                .map(|(n, a)| ("action", n.as_str(), a.schema())),
+        );
+        all
+    }
+
     /// What Terraform is told when it asks for the schema: a part asking for plan modifiers or
     /// write-only values inside nested attributes or blocks, which the SDK would not apply.
     pub(crate) fn schema_problems(&self) -> Diagnostics {
-        let parts = [
-            (
-                "resource",
-                self.resources
-                    .iter()
-                    .map(|(n, r)| (n, r.schema()))
-                    .collect::<Vec<_>>(),
-            ),
-            (
-                "data source",
-                self.data_sources
-                    .iter()
-                    .map(|(n, d)| (n, d.schema()))
-                    .collect(),
-            ),
-            (
-                "ephemeral resource",
-                self.ephemerals
-                    .iter()
-                    .map(|(n, e)| (n, e.schema()))
-                    .collect(),
-            ),
-            (
-                "list resource",
-                self.lists.iter().map(|(n, l)| (n, l.schema())).collect(),
-            ),
-            (
-                "action",
-                self.actions.iter().map(|(n, a)| (n, a.schema())).collect(),
-            ),
-        ];
-        let provider = [(&self.name, self.schema.clone())];
-        let all = parts.into_iter().flat_map(|(kind, schemas)| {
-            schemas.into_iter().map(move |(n, s)| (kind, n.clone(), s))
-        });
-        all.chain(provider.map(|(n, s)| ("provider", n.clone(), s)))
+        let problems = self
+            .part_schemas()
+            .into_iter()
             .flat_map(|(kind, name, schema)| {
-                schema.top_level_only().into_iter().map(move |problem| {
-                    Diagnostic::error(
-                        "Unsupported schema",
-                        format!(
-                            "{kind} {name}: {problem}; the SDK applies plan modifiers and \
-                             write-only values to top-level attributes only: move the attribute \
-                             to the top level"
-                        ),
-                    )
-                })
+                let problems = schema.top_level_only().into_iter();
+                problems.map(move |problem| format!("{kind} {name}: {problem}"))
+            });
+        problems
+            .map(|problem| {
+                Diagnostic::error(
+                    "Unsupported schema",
+                    format!(
+                        "{problem}; the SDK applies plan modifiers and write-only values to \
+                         top-level attributes only: move the attribute to the top level"
+                    ),
+                )
             })
             .collect()
     }
