@@ -73,7 +73,9 @@ struct Document {
 /// What is written: the document without its hash.
 fn body(document: &Document) -> Result<String, Diagnostics> {
     let mut json = serde_json::to_value(document).or_error("Unencodable document")?;
-    json.as_object_mut().map(|o| o.remove("sha256"));
+    if let Some(fields) = json.as_object_mut() {
+        fields.remove("sha256");
+    }
     serde_json::to_string_pretty(&json).or_error("Unencodable document")
 }
 

@@ -131,18 +131,16 @@ impl Resource<()> for FileResource {
 /// Reads files: the data source, the ephemeral resource, the list resource and the action.
 struct Reader;
 
-impl Reader {
-    /// `path` given, the rest read.
-    fn schema() -> Schema {
-        let read = ["content", "id", "sha256"].map(|a| Attr::string(a).computed());
-        read.into_iter().fold(Schema::of::<Target>(), Schema::attr)
-    }
+/// What the data source and the ephemeral resource take and give: `path` given, the rest read.
+fn reading() -> Schema {
+    let read = ["content", "id", "sha256"].map(|a| Attr::string(a).computed());
+    read.into_iter().fold(Schema::of::<Target>(), Schema::attr)
 }
 
 impl DataSource<()> for Reader {
     type Model = File;
     fn schema(&self) -> Schema {
-        Reader::schema()
+        reading()
     }
     async fn read(&self, _: &(), config: File) -> Result<File, Diagnostics> {
         existing(&config.path)
@@ -152,7 +150,7 @@ impl DataSource<()> for Reader {
 impl EphemeralResource<()> for Reader {
     type Model = File;
     fn schema(&self) -> Schema {
-        Reader::schema()
+        reading()
     }
     async fn open(&self, _: &(), config: File) -> Result<File, Diagnostics> {
         existing(&config.path)

@@ -36,6 +36,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         _ => return Err(not_a_struct(input)),
     };
     let sdk = quote!(::go_plugin_terraform::sdk);
+    let nesting = quote!(::go_plugin_terraform::schema::Nesting);
     let options = struct_options(&input.attrs)?;
     let mut names = Vec::new();
     let mut attrs = Vec::new();
@@ -93,16 +94,17 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     Ok(quote! {
         impl #impl_generics #sdk::HasSchema for #ident #ty_generics #where_clause {
             fn schema() -> #sdk::Schema {
-                #sdk::Schema::new() #version #description #deprecated #(#attrs)* #(#blocks)* #identity
+                #sdk::Schema::new()
+                    #version #description #deprecated #(#attrs)* #(#blocks)* #identity
             }
         }
         impl #impl_generics #sdk::AttrType for #ident #ty_generics #where_clause {
             fn attr(name: &str) -> #sdk::Attr {
                 #sdk::Attr::object(name, <Self as #sdk::HasSchema>::schema().attrs)
             }
-            fn block() -> ::core::option::Option<(::go_plugin_terraform::schema::Nesting, #sdk::Schema)> {
+            fn block() -> ::core::option::Option<(#nesting, #sdk::Schema)> {
                 ::core::option::Option::Some((
-                    ::go_plugin_terraform::schema::Nesting::Single,
+                    #nesting::Single,
                     <Self as #sdk::HasSchema>::schema(),
                 ))
             }

@@ -135,6 +135,10 @@ fn is_option(ty: &Type) -> bool {
     }
 }
 
+const UNKNOWN_FIELD_OPTION: &str = "unknown field option; #[schema(...)] on a field takes \
+    required, optional, computed, sensitive, write_only, deprecated = \"..\", requires_replace, \
+    use_state_for_unknown, default = .., validate = .., block and skip";
+
 pub fn field_options(field: &Field) -> syn::Result<FieldOptions> {
     let ident = field.ident.as_ref().expect("named fields only");
     let mut name = ident.to_string().trim_start_matches("r#").to_string();
@@ -170,11 +174,11 @@ pub fn field_options(field: &Field) -> syn::Result<FieldOptions> {
             continue;
         }
         attr.parse_nested_meta(|meta| {
-            let word = meta
-                .path
-                .get_ident()
-                .map(|i| i.to_string())
-                .unwrap_or_default();
+            // The option's own identifier: the builder method of the same name, at its span.
+            let Some(method) = meta.path.get_ident().cloned() else {
+                return Err(meta.error(UNKNOWN_FIELD_OPTION));
+            };
+            let word = method.to_string();
             match word.as_str() {
                 "skip" => skip = true,
                 "block" => block = true,
@@ -182,23 +186,14 @@ pub fn field_options(field: &Field) -> syn::Result<FieldOptions> {
                 "optional" => optional = true,
                 "computed" => computed = true,
                 "sensitive" | "write_only" | "requires_replace" | "use_state_for_unknown" => {
-                    let method = syn::Ident::new(&word, meta.path.span_of_ident());
                     calls.push(quote!(.#method()));
                 }
                 "deprecated" | "default" | "validate" => {
-                    let method = syn::Ident::new(&word, meta.path.span_of_ident());
                     let value: Expr = meta.value()?.parse()?;
                     defaulted |= word == "default";
                     calls.push(quote!(.#method(#value)));
                 }
-                _ => {
-                    return Err(meta.error(
-                        "unknown field option; #[schema(...)] on a field takes required, \
-                         optional, computed, sensitive, write_only, deprecated = \"..\", \
-                         requires_replace, use_state_for_unknown, default = .., validate = .., \
-                         block and skip",
-                    ))
-                }
+                _ => return Err(meta.error(UNKNOWN_FIELD_OPTION)),
             }
             Ok(())
         })?;
@@ -237,19 +232,6 @@ pub fn field_options(field: &Field) -> syn::Result<FieldOptions> {
         calls,
         description: docs(&field.attrs),
     })
-}
-
-trait SpanOfIdent {
-    fn span_of_ident(&self) -> proc_macro2::Span;
-}
-
-impl SpanOfIdent for syn::Path {
-    fn span_of_ident(&self) -> proc_macro2::Span {
-        self.segments
-            .last()
-            .map(|s| s.ident.span())
-            .unwrap_or_else(proc_macro2::Span::call_site)
-    }
 }
 
 #[cfg(test)]

@@ -109,6 +109,45 @@ output "read_back" {{ value = data.rustfile_file.back.content }}
     }
 }
 
+/// A workspace whose Terraform runs offer the provider one protocol version (through the
+/// example's `<NAME>_PROTOCOL` variable, e.g. `RUSTFILE_PROTOCOL`).
+pub(super) struct Over {
+    ws: Workspace,
+    cli: String,
+    variable: String,
+    protocol: &'static str,
+}
+
+impl Over {
+    pub(super) fn new(example: &str, name: &str, protocol: &'static str) -> Over {
+        let ws = Workspace::with_provider(example, name);
+        let cli = ws.cli_config();
+        let variable = format!("{}_PROTOCOL", name.to_uppercase());
+        Over {
+            ws,
+            cli,
+            variable,
+            protocol,
+        }
+    }
+
+    pub(super) fn terraform(&self, args: &[&str], extra: &[(&str, &str)]) -> Finished {
+        let mut env = vec![
+            ("TF_CLI_CONFIG_FILE", self.cli.as_str()),
+            (self.variable.as_str(), self.protocol),
+        ];
+        env.extend_from_slice(extra);
+        self.ws.terraform(args, &env)
+    }
+}
+
+impl std::ops::Deref for Over {
+    type Target = Workspace;
+    fn deref(&self) -> &Workspace {
+        &self.ws
+    }
+}
+
 /// `finished` (a run with `TF_LOG=DEBUG`) used protocol version `protocol`.
 pub(super) fn assert_negotiated(finished: &Finished, protocol: &str) {
     assert!(

@@ -6,8 +6,7 @@
 //! state, `terraform query` on the list resource, an action invoked, destroy; and a state written
 //! by schema version 0 upgraded.
 
-use super::real_terraform::{assert_exit, assert_negotiated, Workspace};
-use super::support::Finished;
+use super::real_terraform::{assert_exit, assert_negotiated, Over, Workspace};
 
 const PROVIDER: &str = r#"terraform {
   required_providers {
@@ -19,37 +18,6 @@ const PROVIDER: &str = r#"terraform {
 /// The configuration: `main` (content `content`, at `main_name`) whose write-only secret comes
 /// from an ephemeral read of `seed.txt`, `imported` (an existing file, by an `import` block), and
 /// an output calling the provider's function.
-/// A workspace whose Terraform runs offer the provider one protocol version (`RUSTFILE_PROTOCOL`).
-struct Over {
-    ws: Workspace,
-    cli: String,
-    protocol: &'static str,
-}
-
-impl Over {
-    fn new(protocol: &'static str) -> Over {
-        let ws = Workspace::new();
-        let cli = ws.cli_config();
-        Over { ws, cli, protocol }
-    }
-
-    fn terraform(&self, args: &[&str], extra: &[(&str, &str)]) -> Finished {
-        let mut env = vec![
-            ("TF_CLI_CONFIG_FILE", self.cli.as_str()),
-            ("RUSTFILE_PROTOCOL", self.protocol),
-        ];
-        env.extend_from_slice(extra);
-        self.ws.terraform(args, &env)
-    }
-}
-
-impl std::ops::Deref for Over {
-    type Target = Workspace;
-    fn deref(&self) -> &Workspace {
-        &self.ws
-    }
-}
-
 fn config(ws: &Workspace, main_name: &str, content: &str) -> String {
     format!(
         r#"{PROVIDER}
@@ -84,7 +52,7 @@ action "rustfile_touch" "mark" {{
 }
 
 fn lifecycle(protocol: &'static str) {
-    let ws = Over::new(protocol);
+    let ws = Over::new("tf_provider", "rustfile", protocol);
     let secret = "s3cret from an ephemeral read";
     std::fs::write(ws.path("seed.txt"), secret).unwrap();
     std::fs::write(ws.path("existing.txt"), "was here before").unwrap();
@@ -219,7 +187,7 @@ fn terraform_runs_the_sdk_provider_through_its_life_over_protocol_5() {
 #[test]
 fn terraform_upgrades_a_state_of_schema_version_0() {
     for protocol in ["6", "5"] {
-        let ws = Over::new(protocol);
+        let ws = Over::new("tf_provider", "rustfile", protocol);
         let file = ws.path("old.txt").display().to_string();
         std::fs::write(&file, "kept").unwrap();
         let sha = "8d1e1fa3c6a7b1a46efd7c4ee32d6f1ec0e5a1b9e84f6fb3c3efa05f65b0d0bd";
@@ -268,7 +236,7 @@ fn terraform_upgrades_a_state_of_schema_version_0() {
 #[test]
 fn terraform_moves_a_terraform_data_to_a_rustfile_file() {
     for protocol in ["6", "5"] {
-        let ws = Over::new(protocol);
+        let ws = Over::new("tf_provider", "rustfile", protocol);
         let file = ws.path("moved.txt").display().to_string();
         std::fs::write(&file, "hi").unwrap();
         ws.configure(&format!(

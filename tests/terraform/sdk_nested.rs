@@ -4,8 +4,7 @@
 //! configured), an empty second plan, an in-place update inside a nested object, destroy; over
 //! protocol 6 (nested attributes) and over protocol 5 (object types).
 
-use super::real_terraform::{assert_exit, assert_negotiated, Workspace};
-use super::support::Finished;
+use super::real_terraform::{assert_exit, assert_negotiated, Over, Workspace};
 
 fn config(ws: &Workspace, second_port: u32, email: &str) -> String {
     format!(
@@ -37,23 +36,13 @@ output "second_port" {{ value = rustjson_document.doc.rules[1].port }}
     )
 }
 
-fn nested(protocol: &str) {
-    let ws = Workspace::with_provider("tf_nested", "rustjson");
-    let cli = ws.cli_config();
-    let terraform = |args: &[&str], log: bool| -> Finished {
-        let mut env = vec![
-            ("TF_CLI_CONFIG_FILE", cli.as_str()),
-            ("RUSTJSON_PROTOCOL", protocol),
-        ];
-        if log {
-            env.push(("TF_LOG", "DEBUG"));
-        }
-        ws.terraform(args, &env)
-    };
+fn nested(protocol: &'static str) {
+    let ws = Over::new("tf_nested", "rustjson", protocol);
+    let log = [("TF_LOG", "DEBUG")];
 
     // A validator inside a nested list names the element.
     ws.configure(&config(&ws, 70000, "ops@example.com"));
-    let validate = terraform(&["validate"], false);
+    let validate = ws.terraform(&["validate"], &[]);
     assert_exit(&validate, 1);
     for expected in [
         "Error: Invalid attribute value",
@@ -65,7 +54,7 @@ fn nested(protocol: &str) {
 
     // Apply: the file holds every nested value as configured.
     ws.configure(&config(&ws, 53, "ops@example.com"));
-    let apply = terraform(&["apply", "-auto-approve"], true);
+    let apply = ws.terraform(&["apply", "-auto-approve"], &log);
     assert_exit(&apply, 0);
     assert_negotiated(&apply, protocol);
     assert!(
@@ -94,13 +83,13 @@ fn nested(protocol: &str) {
     );
 
     // Nothing left to do.
-    let plan = terraform(&["plan", "-detailed-exitcode"], false);
+    let plan = ws.terraform(&["plan", "-detailed-exitcode"], &[]);
     assert_exit(&plan, 0);
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
 
     // A change inside a nested object is an update in place.
     ws.configure(&config(&ws, 53, "night@example.com"));
-    let update = terraform(&["apply", "-auto-approve"], false);
+    let update = ws.terraform(&["apply", "-auto-approve"], &[]);
     assert_exit(&update, 0);
     assert!(
         update
@@ -112,7 +101,7 @@ fn nested(protocol: &str) {
     let written = std::fs::read_to_string(ws.path("doc.json")).unwrap();
     assert!(written.contains("night@example.com"), "{written}");
 
-    let destroy = terraform(&["destroy", "-auto-approve"], false);
+    let destroy = ws.terraform(&["destroy", "-auto-approve"], &[]);
     assert_exit(&destroy, 0);
     assert!(!ws.path("doc.json").exists());
 }

@@ -112,7 +112,7 @@ fn check_object(
 fn elements<'a>(path: &AttributePath, value: &'a Value) -> Vec<(AttributePath, &'a Value)> {
     match value {
         Value::Object(_) => vec![(path.clone(), value)],
-        Value::List(items) | Value::Tuple(items) => items
+        Value::List(items) => items
             .iter()
             .enumerate()
             .map(|(i, v)| (path.index(i), v))

@@ -16,11 +16,11 @@
 //! will know) whose [`Schema`](struct@Schema) [`#[derive(Schema)]`](derive@Schema) writes from
 //! its fields, types and doc comments ([`HasSchema`]: required / optional / computed, sensitive,
 //! write-only, deprecated, plan modifiers, [`Validator`]s; nested models are nested attributes);
-//! the [`Attr`] builder says the same by hand. The parts' methods are plain `async fn`s. The SDK plans (defaults, unknown
-//! computed values, use-state-for-unknown, requires-replace), validates, keeps write-only values
-//! out of plan and state, imports by identity and upgrades old states through serde unless told
-//! otherwise, and turns every error into a diagnostic on its attribute ([`OrError`] for any
-//! error type).
+//! the [`Attr`] builder says the same by hand. The parts' methods are plain `async fn`s. The SDK
+//! plans (defaults, unknown computed values, use-state-for-unknown, requires-replace), validates,
+//! keeps write-only values out of plan and state, imports by identity and upgrades old states
+//! through serde unless told otherwise, and turns every error into a diagnostic on its attribute
+//! ([`OrError`] for any error type).
 
 mod action;
 mod bridge;
